@@ -1,0 +1,45 @@
+"""Values every template sees: the centrale's identity, the navigation and the locale."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Flask, current_app, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .auth.roles import Role
+
+# (endpoint, label, roles allowed); a domain whose blueprint is absent is skipped.
+NAVIGATION = (
+    ("catalog.list_products", _l("Catalogue"), None),
+    ("orders.list_orders", _l("Orders"), None),
+    ("members.list_members", _l("Members"), (Role.CATALOG_MANAGER, Role.FINANCE, Role.ADMIN)),
+    ("members.my_member", _l("My collectivité"), (Role.BUYER, Role.APPROVER)),
+)
+
+
+def navigation_items() -> list[tuple[str, str]]:
+    if not current_user.is_authenticated:
+        return []
+    items = []
+    for endpoint, label, roles in NAVIGATION:
+        if endpoint not in current_app.view_functions:
+            continue
+        if roles is not None and Role(current_user.role) not in roles:
+            continue
+        items.append((url_for(endpoint), str(label), endpoint))
+    return items
+
+
+def register_template_globals(app: Flask) -> None:
+    @app.context_processor
+    def inject_globals():
+        return {
+            "centrale": current_app.config["CENTRALE_IDENTITY"],
+            "navigation_items": navigation_items,
+            "current_locale": str(get_locale() or "fr"),
+            "current_year": date.today().year,
+            "Role": Role,
+        }
