@@ -22,9 +22,7 @@ dev-venv: $(BIN)/.dev-installed
 
 # Compile every domain's French catalogue (the .mo files are build products, not committed).
 translations: venv
-	@for dir in app/translations */translations; do \
-	  [ -d "$$dir" ] && $(BIN)/pybabel compile --use-fuzzy -q -d "$$dir" || true; \
-	done
+	BIN=$(BIN) tools/i18n.sh compile
 
 migrate: venv translations
 	$(BIN)/flask db upgrade
