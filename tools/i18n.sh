@@ -31,7 +31,7 @@ case "$action" in
       "$BIN/pybabel" extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -o "$pot" $(sources_of "$domain") 2>/dev/null
       po="$domain/translations/fr/LC_MESSAGES/messages.po"
       if [ -f "$po" ]; then
-        "$BIN/pybabel" update --quiet --no-fuzzy-matching -i "$pot" -d "$domain/translations" -l fr >/dev/null
+        "$BIN/pybabel" --quiet update --no-fuzzy-matching -i "$pot" -d "$domain/translations" -l fr >/dev/null
       else
         "$BIN/pybabel" init -i "$pot" -d "$domain/translations" -l fr >/dev/null
       fi
@@ -42,7 +42,7 @@ case "$action" in
     ;;
   compile)
     for po in */translations/fr/LC_MESSAGES/messages.po; do
-      "$BIN/pybabel" compile --quiet --use-fuzzy -d "$(dirname "$(dirname "$(dirname "$po")")")" -l fr
+      "$BIN/pybabel" --quiet compile -d "$(dirname "$(dirname "$(dirname "$po")")")" -l fr
     done
     ;;
   *)
