@@ -90,6 +90,8 @@ def create_app(config: dict | None = None) -> Flask:
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "object-src 'none'; frame-ancestors 'none'",
         )
+        if app.config["CENTRALE_ENV"] == "production":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
 
     return app

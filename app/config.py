@@ -6,9 +6,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from stdnum import bic as stdnum_bic
+from stdnum import iban as stdnum_iban
 from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
-from stdnum import iban as stdnum_iban
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -85,10 +88,35 @@ def _validate_identity(identity: CentraleIdentity) -> None:
         )
     if not stdnum_iban.is_valid(identity.iban):
         raise ConfigurationError("CENTRALE_IBAN is not a valid IBAN (checksum failed).")
+    if not stdnum_bic.is_valid(identity.bic):
+        raise ConfigurationError(
+            f"CENTRALE_BIC={identity.bic!r} is not a valid BIC (8 or 11 characters, for example BDFEFRPPCCT)."
+        )
 
 
 def default_database_url() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'centrale.sqlite3'}"
+
+
+def _validated_database_url(url: str) -> str:
+    """Return ``url`` when SQLAlchemy can parse it and it names SQLite or PostgreSQL."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigurationError(
+            "DATABASE_URL is not a database URL: use sqlite:///path/to/file.sqlite3 or "
+            "postgresql://user@host:5432/name."
+        ) from exc
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigurationError(
+            f"DATABASE_URL must be a sqlite:/// or postgresql:// URL, not {parsed.drivername!r}."
+        )
+    if parsed.get_backend_name() == "postgresql" and not parsed.database:
+        raise ConfigurationError(
+            "DATABASE_URL names no PostgreSQL database: add it after the host, "
+            "for example postgresql://user@127.0.0.1:5432/centrale."
+        )
+    return url
 
 
 def build_config(overrides: dict | None = None) -> dict:
@@ -117,10 +145,7 @@ def build_config(overrides: dict | None = None) -> dict:
     if database_url.startswith("postgres://"):
         # SQLAlchemy accepts only the postgresql:// scheme that libpq also documents.
         database_url = "postgresql://" + database_url[len("postgres://"):]
-    if not database_url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
-        raise ConfigurationError(
-            f"DATABASE_URL must be a sqlite:/// or postgresql:// URL, not {database_url.split(':')[0]!r}."
-        )
+    database_url = _validated_database_url(database_url)
 
     try:
         mail_port = int(_env("MAIL_PORT", "25"))

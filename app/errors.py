@@ -38,17 +38,22 @@ class NotFound(DomainError):
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Render French error pages for 400, 403, 404, 405, 413 and 500."""
+    """Render French error pages for 400, 403, 404, 405, 413, 429 and 500."""
     from .extensions import db
 
     def render(code: int):
-        return render_template(f"errors/error.html", code=code), code
+        return render_template("errors/error.html", code=code), code
 
-    for code in (400, 403, 404, 405, 413):
+    for code in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(code, lambda error, code=code: render(code))
 
     @app.errorhandler(500)
     def internal_error(error):
         db.session.rollback()
-        logger.error("Internal error on %s %s", request.method, request.path)
+        logger.error(
+            "Internal error on %s %s: %r",
+            request.method,
+            request.path,
+            getattr(error, "original_exception", error),
+        )
         return render(500)

@@ -31,7 +31,7 @@ def format_unit_price(amount: Decimal | None, locale: str | None = None) -> str:
     if amount is None:
         return ""
     return format_currency(
-        Decimal(amount), "EUR", format="#,##0.00## ¤", locale=locale or _locale(), currency_digits=False
+        Decimal(amount), "EUR", format="#,##0.00##\u00a0¤", locale=locale or _locale(), currency_digits=False
     )
 
 

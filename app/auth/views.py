@@ -31,8 +31,15 @@ def load_user(user_id: str):
 
 
 def _safe_next(target: str | None) -> str:
-    """Keep only a local path as the post-login target, against open redirects."""
+    """Keep only a local path as the post-login target, against open redirects.
+
+    Browsers read a backslash as a slash and drop tabs and newlines inside URLs, so a target
+    like "/" + backslash + "evil.example" would lead off-site: backslashes and control
+    characters are rejected.
+    """
     if not target:
+        return url_for("main.home")
+    if "\\" in target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
         return url_for("main.home")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
