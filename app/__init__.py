@@ -16,8 +16,10 @@ DOMAIN_PACKAGES = ("members", "catalog", "orders", "invoicing", "reports")
 
 
 def _select_locale() -> str:
-    from flask import current_app
+    from flask import current_app, has_request_context
 
+    if not has_request_context():  # CLI commands and jobs speak the default locale
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = current_app.config["SUPPORTED_LOCALES"]
     chosen = session.get("locale")
     if chosen in supported:
