@@ -227,3 +227,7 @@ def update_school_counts(
     db.session.flush()
     logger.info("School %s counts set to %s pupils, %s classes for %s by user %s",
                 school.id, pupils, classes, school_year, user.id)
+
+
+# The imports are kept in their own module and offered here with the other member rules.
+from .imports import ImportRefused, ImportReport, import_annuaire, import_sirets  # noqa: E402,F401
