@@ -35,7 +35,7 @@ def luhn_complete(prefix: str) -> str:
 
 
 def fresh_siren() -> str:
-    return luhn_complete(f"21{next(_counter) + 9000000:07d}"[:8])
+    return luhn_complete(f"21{next(_counter) % 1_000_000:06d}")
 
 
 def fresh_uai(department: str = "050") -> str:
