@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import exists, func, or_, select
 
 from app.audit import diff_fields, record_audit
 from app.auth.models import User
@@ -227,6 +228,60 @@ def update_school_counts(
     db.session.flush()
     logger.info("School %s counts set to %s pupils, %s classes for %s by user %s",
                 school.id, pupils, classes, school_year, user.id)
+
+
+
+@dataclass(frozen=True)
+class MemberFilters:
+    """The member list's search text and filters; empty values do not filter."""
+
+    search: str = ""
+    kind: str = ""
+    status: str = ""
+    siret_missing: bool = False
+
+
+def search_members(filters: MemberFilters):
+    """Return a select of the members matching the filters, by name.
+
+    The search text matches the member's name, SIREN, billing SIRET or city, and the name or
+    INSEE code of the commune of one of its schools. Centrale users only: it does not filter by member.
+    """
+    statement = select(Member).order_by(Member.name, Member.siren)
+    text = filters.search.strip()
+    if text:
+        pattern = f"%{text}%"
+        school_commune = select(School.id).where(
+            School.member_id == Member.id,
+            or_(School.commune_name.ilike(pattern), School.commune_insee == text),
+        )
+        statement = statement.where(
+            or_(
+                Member.name.ilike(pattern),
+                Member.siren == text.replace(" ", ""),
+                Member.billing_siret == text.replace(" ", ""),
+                Member.city.ilike(pattern),
+                Member.insee_code == text,
+                exists(school_commune),
+            )
+        )
+    if filters.kind:
+        statement = statement.where(Member.kind == filters.kind)
+    if filters.status:
+        statement = statement.where(Member.membership_status == filters.status)
+    if filters.siret_missing:
+        statement = statement.where(Member.billing_siret.is_(None))
+    return statement
+
+
+def count_open_schools(member_ids: list[int]) -> dict[int, int]:
+    """Return the number of open schools per member id, in one query (members with none are absent)."""
+    rows = db.session.execute(
+        select(School.member_id, func.count(School.id))
+        .where(School.member_id.in_(member_ids), School.is_open.is_(True))
+        .group_by(School.member_id)
+    )
+    return {member_id: count for member_id, count in rows}
 
 
 # The imports are kept in their own module and offered here with the other member rules.
