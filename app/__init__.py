@@ -131,6 +131,11 @@ def _register_blueprints(app: Flask) -> None:
             continue
         app.register_blueprint(module.bp)
 
+    # Campaigns belong to the orders domain but have a blueprint of their own.
+    from orders.campaign_views import bp as campaigns_bp
+
+    app.register_blueprint(campaigns_bp)
+
 
 def _register_cli(app: Flask) -> None:
     import importlib
@@ -147,3 +152,8 @@ def _register_cli(app: Flask) -> None:
             continue
         for command in module.COMMANDS:
             app.cli.add_command(command)
+
+    from orders.campaign_cli import COMMANDS as campaign_commands
+
+    for command in campaign_commands:
+        app.cli.add_command(command)
