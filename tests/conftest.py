@@ -83,6 +83,13 @@ def _transaction(request, app):
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
+        driver_connection = connection.connection.driver_connection
+        if connection.dialect.name == "sqlite":
+            # pysqlite commits on its own when a savepoint is released, so a view's commit
+            # would outlive the test: open the outer transaction explicitly instead.
+            legacy_isolation_level = driver_connection.isolation_level
+            driver_connection.isolation_level = None
+            connection.exec_driver_sql("BEGIN")
         original_session = db.session
         db.session = scoped_session(
             sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
@@ -93,6 +100,8 @@ def _transaction(request, app):
             db.session.remove()
             db.session = original_session
             outer.rollback()
+            if connection.dialect.name == "sqlite":
+                driver_connection.isolation_level = legacy_isolation_level
             connection.close()
 
 
