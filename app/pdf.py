@@ -16,21 +16,27 @@ class ForbiddenResource(ValueError):
 
 
 def _static_only_fetcher(static_folder: Path):
-    from weasyprint.urls import default_url_fetcher
+    """Build a WeasyPrint URL fetcher that serves data: URLs and files of ``static_folder`` only.
+
+    WeasyPrint 70 takes a URLFetcher instance (it reads the fetcher's error settings), so the
+    check is a subclass of it rather than a plain function.
+    """
+    from weasyprint.urls import URLFetcher
 
     root = static_folder.resolve()
 
-    def fetch(url: str, *args, **kwargs):
-        if url.startswith("data:"):
-            return default_url_fetcher(url, *args, **kwargs)
-        if url.startswith("file://"):
-            path = Path(url[len("file://"):]).resolve()
-            if path.is_relative_to(root) and path.is_file():
-                return default_url_fetcher(url, *args, **kwargs)
-        logger.warning("PDF rendering refused to fetch %s", url)
-        raise ForbiddenResource(url)
+    class StaticOnlyFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            if url.startswith("file://"):
+                path = Path(url[len("file://"):].split("?")[0]).resolve()
+                if path.is_relative_to(root) and path.is_file():
+                    return super().fetch(url, headers)
+            logger.warning("PDF rendering refused to fetch %s", url)
+            raise ForbiddenResource(url)
 
-    return fetch
+    return StaticOnlyFetcher(allowed_protocols=("file", "data"), allow_redirects=False)
 
 
 def render_pdf(template: str, **context) -> bytes:
