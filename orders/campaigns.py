@@ -232,7 +232,8 @@ class CampaignPriceInfo:
         return self.next_tier_from - self.total_quantity
 
 
-def _reached_tier_from(tiers: list[PriceTier], total: int) -> int:
+def reached_tier_from(tiers: list[PriceTier], total: int) -> int:
+    """Return the start of the band that ``total`` falls in (the first band below it)."""
     reached = min(tier.from_quantity for tier in tiers)
     for tier in tiers:
         if reached < tier.from_quantity <= total:
@@ -261,7 +262,7 @@ def campaign_price_info(product: Product, day: date) -> CampaignPriceInfo | None
         closes_on=campaign.closes_on,
         tier_mode=product.tier_mode,
         total_quantity=total,
-        tier_from=_reached_tier_from(tiers, total),
+        tier_from=reached_tier_from(tiers, total),
         unit_price=unit_price_for_total(tiers, product.tier_mode, total),
         list_unit_price=campaign_product.list_unit_price,
         next_tier_from=upcoming.from_quantity if upcoming else None,
@@ -382,7 +383,7 @@ def close_campaign(campaign: Campaign, *, user: User | None = None, now: datetim
         whole_units = pooled_quantity(total)
         tiers = list(product.tiers)
         campaign_product.final_quantity = total
-        campaign_product.final_tier_from = _reached_tier_from(tiers, whole_units)
+        campaign_product.final_tier_from = reached_tier_from(tiers, whole_units)
         campaign_product.final_unit_price = unit_price_for_total(tiers, product.tier_mode, whole_units)
         final_prices[product.id] = campaign_product.final_unit_price
 
