@@ -149,7 +149,7 @@ def read_csv_rows(data: bytes, required_columns: tuple[str, ...]) -> list[tuple[
             raise ImportRefused(
                 _l(
                     "The file does not have the expected columns: %(missing)s missing. "
-                    "Expected a CSV separated by semicolons with the columns %(expected)s.",
+                    "Expected a CSV with at least the columns %(expected)s.",
                     missing=", ".join(missing),
                     expected=", ".join(required_columns),
                 )
@@ -256,6 +256,11 @@ def _school_sector(row: dict[str, str | None]) -> str:
 
 def parse_annuaire_row(line: int, row: dict[str, str | None]) -> AnnuaireSchool:
     """Validate one annuaire row, or raise ValidationFailed with the first rule it breaks."""
+    for column in ANNUAIRE_REQUIRED_COLUMNS:
+        if row.get(column) is None:
+            raise ValidationFailed(
+                _l("The row is cut short: column %(column)s is missing.", column=column)
+            )
     uai = validate_uai(_required_value(row, "Identifiant_de_l_etablissement"))
     name = _required_value(row, "Nom_etablissement")
     if len(name) > MAX_NAME_LENGTH:
