@@ -45,8 +45,9 @@ def validate_siren(value: str | None) -> str:
 def validate_siret(value: str | None, *, siren: str | None = None) -> str:
     """Return the 14-digit SIRET, or raise ValidationFailed naming the failed rule.
 
-    La Poste's establishments (SIREN 356000000) use a digit-sum rule instead of Luhn, which
-    python-stdnum implements. When ``siren`` is given, the SIRET must start with it.
+    La Poste's establishments (SIREN 356000000) other than its head office (35600000000048)
+    use a digit-sum rule instead of Luhn, which python-stdnum implements. When ``siren`` is
+    given, the SIRET must start with it.
     """
     compact = _compact(value)
     if not compact:

@@ -50,7 +50,21 @@ def make_test_app(url: str, **overrides):
         "SERVER_NAME": None,
     }
     config.update(overrides)
-    return create_app(config)
+    application = create_app(config)
+    application.before_request_funcs.setdefault(None, []).insert(0, _forget_previous_request)
+    return application
+
+
+def _forget_previous_request() -> None:
+    """Drop the user and locale that Flask-Login and Flask-Babel cache in ``g``.
+
+    Each test runs inside one application context, which every test-client request reuses,
+    so ``g`` would carry the previous request's user and locale into the next request.
+    """
+    from flask import g
+
+    g.pop("_login_user", None)
+    g.pop("_flask_babel", None)
 
 
 @pytest.fixture(scope="session")

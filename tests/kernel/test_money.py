@@ -2,7 +2,16 @@ from decimal import Decimal
 
 import pytest
 
-from app.money import TaxableLine, compute_totals, line_net_amount, parse_decimal, to_cents
+from app.money import (
+    TaxableLine,
+    compute_totals,
+    line_net_amount,
+    parse_decimal,
+    round_amount,
+    round_unit_price,
+    to_cents,
+    vat_amount,
+)
 
 
 def test_line_net_rounds_half_up():
@@ -66,3 +75,66 @@ def test_parse_decimal_rejects_garbage(text):
 
 def test_to_cents():
     assert to_cents(Decimal("1234.565")) == 123457
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("0.005", "0.01"),
+        ("0.015", "0.02"),
+        ("0.025", "0.03"),
+        ("2.675", "2.68"),  # 2.675 as a float is 2.67499..., Decimal keeps the tie
+        ("-0.005", "-0.01"),  # half-up rounds ties away from zero
+        ("-2.675", "-2.68"),
+        ("0.0049", "0.00"),
+        ("1234.5650", "1234.57"),
+    ],
+)
+def test_round_amount_ties_go_up(value, expected):
+    assert round_amount(value) == Decimal(expected)
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [("0.00005", "0.0001"), ("12.34565", "12.3457"), ("0.00004", "0.0000")],
+)
+def test_round_unit_price_ties_go_up(value, expected):
+    assert round_unit_price(value) == Decimal(expected)
+
+
+def test_line_net_tie_at_half_cent():
+    # 3 x 0.8350 = 2.505: a tie, rounded up to 2.51 (banker's rounding would give 2.50).
+    assert line_net_amount(3, Decimal("0.8350")) == Decimal("2.51")
+
+
+def test_vat_tie_on_summed_base():
+    # 2.50 at 5.5 % is 0.1375 and 0.75 at 20 % is 0.15; 10.25 at 10 % is 1.025, a tie.
+    totals = compute_totals(
+        [
+            TaxableLine(Decimal("2.50"), "S", Decimal("5.5")),
+            TaxableLine(Decimal("10.25"), "S", Decimal("10")),
+            TaxableLine(Decimal("0.75"), "S", Decimal("20")),
+        ]
+    )
+
+    rows = [(row.vat_rate, row.base_amount, row.vat_amount) for row in totals.breakdown]
+    assert rows == [
+        (Decimal("20.00"), Decimal("0.75"), Decimal("0.15")),
+        (Decimal("10.00"), Decimal("10.25"), Decimal("1.03")),
+        (Decimal("5.50"), Decimal("2.50"), Decimal("0.14")),
+    ]
+    assert totals.vat_amount == Decimal("1.32")
+    assert totals.gross_amount == Decimal("14.82")
+
+
+def test_vat_amount_of_tie():
+    assert vat_amount(Decimal("0.25"), Decimal("10")) == Decimal("0.03")
+
+
+def test_totals_of_no_line():
+    totals = compute_totals([])
+
+    assert totals.net_amount == Decimal("0.00")
+    assert totals.vat_amount == Decimal("0.00")
+    assert totals.gross_amount == Decimal("0.00")
+    assert totals.breakdown == []
