@@ -15,6 +15,7 @@ from wtforms import (
     SubmitField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, NumberRange, Optional
 
 from .models import CHORUS_REQUIREMENT_LABELS, MEMBERSHIP_STATUS_LABELS
@@ -39,7 +40,7 @@ class MemberEditForm(FlaskForm):
     city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
     chorus_requirement = SelectField(
         _l("References required by Chorus Pro"),
-        choices=[(key.value, label) for key, label in CHORUS_REQUIREMENT_LABELS.items()],
+        choices=[SelectChoice(key.value, label) for key, label in CHORUS_REQUIREMENT_LABELS.items()],
     )
     active_codes = MultiCheckboxField(_l("Active service codes"), coerce=int, validate_choice=False)
     new_service_code = StringField(
@@ -55,7 +56,7 @@ class MemberEditForm(FlaskForm):
     )
     membership_status = SelectField(
         _l("Membership status"),
-        choices=[(key.value, label) for key, label in MEMBERSHIP_STATUS_LABELS.items()],
+        choices=[SelectChoice(key.value, label) for key, label in MEMBERSHIP_STATUS_LABELS.items()],
     )
     submit = SubmitField(_l("Save"))
 
@@ -77,8 +78,8 @@ class ImportUploadForm(FlaskForm):
     kind = SelectField(
         _l("File type"),
         choices=[
-            ("annuaire", _l("Annuaire de l'éducation (CSV as published)")),
-            ("sirets", _l("Billing SIRETs (CSV with siren and siret columns)")),
+            SelectChoice("annuaire", _l("Annuaire de l'éducation (CSV as published)")),
+            SelectChoice("sirets", _l("Billing SIRETs (CSV with siren and siret columns)")),
         ],
     )
     file = FileField(_l("CSV file"), validators=[FileRequired(message=_l("Choose a CSV file."))])

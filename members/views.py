@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from app.auth.roles import CENTRALE_ROLES, Role, roles_required
 from app.errors import NotFound, PermissionDenied, ValidationFailed
@@ -97,7 +98,8 @@ def edit_member(member_id: int):
         abort(404)
     form = MemberEditForm(obj=member if request.method == "GET" else None)
     form.active_codes.choices = [
-        (code.id, f"{code.code} – {code.label}" if code.label else code.code) for code in member.service_codes
+        SelectChoice(code.id, f"{code.code} – {code.label}" if code.label else code.code)
+        for code in member.service_codes
     ]
     if request.method == "GET":
         form.billing_siret.data = member.billing_siret or ""
@@ -148,14 +150,19 @@ def school_detail(school_id: int):
     )
 
 
-def _school_year_choices(school) -> list[tuple[int, str]]:
-    """Offer the previous, current and next school years, and the year of the current counts."""
+def _current_school_year() -> int:
+    """Return the starting year of today's school year, which starts on 1 September."""
     today = today_paris()
-    current = today.year if today.month >= 9 else today.year - 1
+    return today.year if today.month >= 9 else today.year - 1
+
+
+def _school_year_choices(school) -> list[SelectChoice]:
+    """Offer the previous, current and next school years, and the year of the current counts."""
+    current = _current_school_year()
     years = {current - 1, current, current + 1}
     if school.counts_school_year is not None:
         years.add(school.counts_school_year)
-    return [(year, f"{year}-{year + 1}") for year in sorted(years)]
+    return [SelectChoice(year, f"{year}-{year + 1}") for year in sorted(years)]
 
 
 @bp.route("/schools/<int:school_id>/counts", methods=["GET", "POST"])
@@ -171,7 +178,7 @@ def edit_school_counts(school_id: int):
     form = SchoolCountsForm(obj=school if request.method == "GET" else None)
     form.school_year.choices = _school_year_choices(school)
     if request.method == "GET":
-        form.school_year.data = school.counts_school_year or form.school_year.choices[1][0]
+        form.school_year.data = school.counts_school_year or _current_school_year()
     if form.validate_on_submit():
         try:
             services.update_school_counts(
