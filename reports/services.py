@@ -47,7 +47,10 @@ def as_amount(value) -> Decimal:
 def as_quantity(value) -> Decimal:
     if value is None:
         return Decimal(0)
-    return Decimal(str(value)).quantize(Decimal("0.001")).normalize()
+    quantity = Decimal(str(value)).quantize(Decimal("0.001"))
+    if quantity == quantity.to_integral_value():
+        return quantity.quantize(Decimal(1))
+    return quantity.normalize()
 
 
 def divide(amount: Decimal, count: int) -> Decimal | None:
@@ -224,7 +227,7 @@ def _campaign_products(campaign: Campaign) -> list[ProductFigures]:
         quantity, spend, savings = sums.get(product.id, (0, 0, 0))
         if campaign_product.final_unit_price is not None:
             tier_from = campaign_product.final_tier_from
-            unit_price = campaign_product.final_unit_price
+            unit_price = round_unit_price(campaign_product.final_unit_price)
         else:
             whole_units = pooled_quantity(as_quantity(quantity))
             tier_from = reached_tier_from(list(product.tiers), whole_units)
@@ -237,7 +240,7 @@ def _campaign_products(campaign: Campaign) -> list[ProductFigures]:
                 unit_label=product.unit_label,
                 quantity=as_quantity(quantity),
                 tier_from=tier_from,
-                list_unit_price=campaign_product.list_unit_price,
+                list_unit_price=round_unit_price(campaign_product.list_unit_price),
                 unit_price=unit_price,
                 spend=as_amount(spend),
                 savings=as_amount(savings),
