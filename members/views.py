@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import time
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -202,10 +203,22 @@ def edit_school_counts(school_id: int):
 # --- Imports by upload: preview (dry run), then confirm ------------------------------------
 
 
+# A previewed upload not confirmed within this time is deleted at the next preview.
+UPLOAD_MAX_AGE_SECONDS = 24 * 3600
+
+
 def _upload_folder() -> Path:
     folder = Path(current_app.instance_path) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _delete_stale_uploads() -> None:
+    oldest_kept = time.time() - UPLOAD_MAX_AGE_SECONDS
+    for path in _upload_folder().glob("*.csv"):
+        if path.stat().st_mtime < oldest_kept:
+            path.unlink(missing_ok=True)
+            logger.info("Stale import upload %s deleted", path.name)
 
 
 def _uploaded_file(token: str) -> Path:
@@ -233,6 +246,7 @@ def import_file():
             form.file.errors = list(form.file.errors) + [str(error)]
         else:
             db.session.rollback()
+            _delete_stale_uploads()
             token = secrets.token_urlsafe(24)
             (_upload_folder() / f"{token}.csv").write_bytes(data)
             logger.info("User %s previewed a %s import (upload %s)", current_user.id, form.kind.data, token)
