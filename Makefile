@@ -1,20 +1,21 @@
 # Centrale: `make run` serves the demo, `make test` runs the whole suite.
+# Both build .venv from PyPI with `python3 -m venv` on first use.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi:app
 export CENTRALE_ENV ?= development
 
-.PHONY: run test venv dev-venv translations migrate demo serve scheduler clean
+.PHONY: run test venv dev-venv translations migrate demo serve clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
 $(BIN)/.dev-installed: $(BIN)/.installed requirements-dev.txt
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 venv: $(BIN)/.installed
@@ -24,6 +25,7 @@ dev-venv: $(BIN)/.dev-installed
 translations: venv
 	BIN=$(BIN) tools/i18n.sh compile
 
+# The development database is instance/centrale.sqlite3 unless DATABASE_URL says otherwise.
 migrate: venv translations
 	$(BIN)/flask db upgrade
 
@@ -34,8 +36,9 @@ run: demo
 	$(BIN)/flask demo accounts
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
+# tools/pytest-strict.sh makes "no test collected" (pytest's exit code 5) a failure.
 test: dev-venv translations
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	tools/pytest-strict.sh $(BIN)/python $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
