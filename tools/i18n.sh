@@ -15,6 +15,11 @@ shift || true
 sources_of() {
   if [ "$1" = app ]; then
     echo "app templates/base.html templates/_form.html templates/accessibility.html templates/auth templates/errors"
+  elif [ "$1" = orders ]; then
+    # Campaign modules sit in orders/ but their messages live in the reports catalogue.
+    echo "$(find orders -name '*.py' ! -name 'campaign*' | sort) templates/orders"
+  elif [ "$1" = reports ]; then
+    echo "reports templates/reports $(find orders -name 'campaign*.py' | sort) templates/campaigns"
   else
     local sources="$1"
     [ -d "templates/$1" ] && sources="$sources templates/$1"
