@@ -7,6 +7,7 @@ total reaches, ``graduated`` prices each unit at the band it falls in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.errors import ValidationFailed
 from app.formatting import format_unit_price
-from app.money import line_net_amount, round_amount, round_unit_price
+from app.money import line_net_amount, parse_decimal, round_amount, round_unit_price
 
 from .models import TierMode
 
@@ -214,3 +215,52 @@ def check_tiers(tiers: Sequence[Tier]) -> None:
     errors = tier_errors(tiers)
     if errors:
         raise ValidationFailed(" ".join(str(error) for error in errors), field="tiers")
+
+
+def decimal_text(value: Decimal, min_decimals: int = 2) -> str:
+    """Write a price with a decimal comma, no thousands separator and 2 to 4 decimals: 1249,00, 0,4750."""
+    text = f"{Decimal(value):.4f}"
+    whole, decimals = text.split(".")
+    decimals = decimals.rstrip("0").ljust(min_decimals, "0")
+    return f"{whole},{decimals}" if decimals else whole
+
+
+def format_tiers(tiers: Sequence[TierLike]) -> str:
+    """Write bands as text, for example 1-4999:3,20|5000-14999:2,80|15000+:2,40."""
+    parts = []
+    for band in tier_bands(tiers):
+        bounds = f"{band.from_quantity}-{band.to_quantity}" if band.to_quantity else f"{band.from_quantity}+"
+        parts.append(f"{bounds}:{decimal_text(band.unit_price)}")
+    return "|".join(parts)
+
+
+_TIER_PART = re.compile(r"^(\d+)\s*(?:-\s*(\d+)|\+)?\s*:\s*(\S.*)$")
+
+
+def parse_tiers(text: str) -> list[Tier]:
+    """Read bands written as by format_tiers; a band may omit its end (1:3,20|5000:2,80).
+
+    Raises ValidationFailed on a band that is not from-to:price. The bands' order and bounds
+    are checked by tier_errors, not here.
+    """
+    tiers = []
+    for part in re.split(r"[|\n]", text or ""):
+        part = part.strip()
+        if not part:
+            continue
+        match = _TIER_PART.match(part)
+        price = None
+        if match:
+            try:
+                price = parse_decimal(match.group(3))
+            except ValueError:
+                price = None
+        if price is None:
+            raise ValidationFailed(
+                _l("Tier %(value)s is invalid: write each band as from-to:unit price, separated by |, "
+                   "for example 1-4999:3,20|5000+:2,80.", value=part),
+                field="tiers",
+            )
+        end = int(match.group(2)) if match.group(2) else None
+        tiers.append(Tier(int(match.group(1)), price, end))
+    return tiers

@@ -111,3 +111,7 @@ def product_image(product_id: int):
     response = Response(product.image_data, mimetype=product.image_mime)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+# The managers' routes live in their own module and register on ``bp`` when it is imported.
+from . import manage_views  # noqa: E402,F401

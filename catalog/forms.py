@@ -1,0 +1,172 @@
+"""Catalogue editing forms; labels and messages are English msgids translated to French."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    Field,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.widgets import TextInput
+
+from app.money import parse_decimal
+
+from .models import SALE_UNIT_LABELS, SALES_MODE_LABELS, TIER_MODE_LABELS, VAT_CATEGORY_LABELS
+
+
+class FrenchDecimalField(Field):
+    """A decimal input that accepts a decimal comma and spaces: 1 234,5678 or 1234.5678."""
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        text = f"{self.data:f}"
+        if "." in text:
+            whole, decimals = text.split(".")
+            decimals = decimals.rstrip("0").ljust(2, "0")
+            text = f"{whole},{decimals}"
+        return text
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        try:
+            self.data = parse_decimal(valuelist[0])
+        except ValueError:
+            self.data = None
+            raise ValueError(
+                _l("%(value)s is not a number: write it with a decimal comma, for example 12,50.", value=valuelist[0])
+            ) from None
+
+
+DATE_MESSAGE = _l("Enter the date as DD/MM/YYYY, or pick it in the calendar.")
+
+
+class CategoryForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(message=_l("Code is missing: enter a short code such as materiel.")), Length(max=40)],
+    )
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(message=_l("Name is missing: enter the category's name.")), Length(max=120)],
+    )
+    position = IntegerField(
+        _l("Position in the list"),
+        default=0,
+        validators=[Optional(), NumberRange(min=0, message=_l("Position must be 0 or more."))],
+    )
+
+
+class SupplierForm(FlaskForm):
+    name = StringField(
+        _l("Company name"),
+        validators=[DataRequired(message=_l("Company name is missing: enter the supplier's name.")), Length(max=200)],
+    )
+    siren = StringField(_l("SIREN"), validators=[Optional(), Length(max=20)])
+    siret = StringField(_l("SIRET"), validators=[Optional(), Length(max=30)])
+    vat_number = StringField(_l("VAT number"), validators=[Optional(), Length(max=20)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    contact_name = StringField(_l("Contact name"), validators=[Optional(), Length(max=200)])
+    contact_email = StringField(
+        _l("Contact e-mail"),
+        validators=[Optional(), Email(message=_l("Contact e-mail is invalid: enter an address like nom@exemple.fr.")),
+                    Length(max=254)],
+    )
+    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
+
+
+class ContractForm(FlaskForm):
+    number = StringField(
+        _l("Contract number"),
+        validators=[DataRequired(message=_l("Contract number is missing: enter the marché number, for example 2024-MN-ENT-01.")),
+                    Length(max=60)],
+    )
+    lot = StringField(_l("Lot"), validators=[Optional(), Length(max=20)])
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
+    supplier_id = SelectField(_l("Supplier"), coerce=int, validate_choice=False)
+    start_date = DateField(_l("Start date"), validators=[DataRequired(message=DATE_MESSAGE)])
+    end_date = DateField(_l("End date"), validators=[DataRequired(message=DATE_MESSAGE)])
+    sales_mode = SelectField(
+        _l("Sales mode"), choices=[(mode.value, label) for mode, label in SALES_MODE_LABELS.items()]
+    )
+
+
+class ProductForm(FlaskForm):
+    reference = StringField(
+        _l("Reference"),
+        validators=[DataRequired(message=_l("Reference is missing: enter the product's reference.")), Length(max=40)],
+    )
+    name = StringField(
+        _l("Name"), validators=[DataRequired(message=_l("Name is missing: enter the product's name.")), Length(max=200)]
+    )
+    description = TextAreaField(_l("Description"), validators=[Optional()])
+    category_id = SelectField(_l("Category"), coerce=int, validate_choice=False)
+    contract_id = SelectField(_l("Contract"), coerce=int, validate_choice=False)
+    unit = SelectField(_l("Unit of sale"), choices=[(unit.value, label) for unit, label in SALE_UNIT_LABELS.items()])
+    vat_category = SelectField(
+        _l("VAT category"), choices=[(code, f"{code} – {label}") for code, label in VAT_CATEGORY_LABELS.items()]
+    )
+    vat_rate = FrenchDecimalField(_l("VAT rate (%)"), default=Decimal("20"))
+    vat_exemption_reason = StringField(_l("VAT exemption reason"), validators=[Optional(), Length(max=200)])
+    is_subscription = BooleanField(_l("Subscription (renewed each school year)"))
+    is_example = BooleanField(_l("Example price (shown with an « Example price » badge)"))
+    image = FileField(
+        _l("Image"),
+        validators=[FileAllowed(["jpg", "jpeg", "png", "webp"], _l("Image must be a JPEG, PNG or WebP file."))],
+    )
+    remove_image = BooleanField(_l("Remove the current image"))
+
+
+class NewProductForm(ProductForm):
+    unit_price = FrenchDecimalField(_l("Unit price excl. VAT (€)"))
+    price_valid_from = DateField(_l("Price valid from"), validators=[DataRequired(message=DATE_MESSAGE)])
+
+
+class PriceForm(FlaskForm):
+    unit_price = FrenchDecimalField(_l("New unit price excl. VAT (€)"))
+    valid_from = DateField(_l("Valid from"), validators=[DataRequired(message=DATE_MESSAGE)])
+
+
+class TierRowForm(Form):
+    from_quantity = IntegerField(
+        _l("From quantity"),
+        validators=[Optional(), NumberRange(min=1, message=_l("From quantity must be 1 or more."))],
+    )
+    unit_price = FrenchDecimalField(_l("Unit price excl. VAT (€)"))
+
+
+class TiersForm(FlaskForm):
+    tier_mode = SelectField(_l("Tier mode"), choices=[(mode.value, label) for mode, label in TIER_MODE_LABELS.items()])
+    tiers = FieldList(FormField(TierRowForm), min_entries=6, max_entries=30)
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        _l("Catalogue file (CSV or XLSX)"),
+        validators=[
+            FileRequired(message=_l("File is missing: choose a CSV or XLSX file.")),
+            FileAllowed(["csv", "xlsx", "txt"], _l("File must be a CSV or XLSX file.")),
+        ],
+    )
