@@ -17,6 +17,7 @@ NAVIGATION = (
     ("orders.list_orders", _l("Orders"), None),
     ("members.list_members", _l("Members"), (Role.CATALOG_MANAGER, Role.FINANCE, Role.ADMIN)),
     ("members.my_member", _l("My collectivité"), (Role.BUYER, Role.APPROVER)),
+    ("invoicing.list_invoices", _l("Invoices"), (Role.BUYER, Role.APPROVER, Role.FINANCE, Role.ADMIN)),
     ("campaigns.list_campaigns", _l("Campaigns"), (Role.CATALOG_MANAGER, Role.FINANCE, Role.ADMIN)),
     ("reports.dashboard", _l("Reports"), (Role.CATALOG_MANAGER, Role.FINANCE, Role.ADMIN)),
     ("reports.my_report", _l("Reports"), (Role.BUYER, Role.APPROVER)),

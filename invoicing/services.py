@@ -499,8 +499,21 @@ def issue_invoice(invoice: Invoice, actor: User, *, issue_date: date | None = No
     if problems:
         raise NotInvoiceable(" ".join(problems))
 
+    # One flush at the end: an autoflush half-way (a lazy load) would store the issued status
+    # before the documents, and the immutability check would then reject the documents.
+    with db.session.no_autoflush:
+        _freeze_and_number(invoice, actor, issue_date or today_paris())
+        documents.store_documents(invoice)
+        if invoice.is_credit_note:
+            _apply_credit_note(invoice)
+    db.session.flush()
+    logger.info("%s %s issued by user %s (gross %s)", invoice.kind, invoice.number, actor.id, invoice.gross_amount)
+    return invoice
+
+
+def _freeze_and_number(invoice: Invoice, actor: User, issue_date: date) -> None:
+    """Copy the buyer's identity, recompute the totals, then take the number and the dates."""
     member = invoice.member
-    issue_date = issue_date or today_paris()
     invoice.buyer_name = member.name
     invoice.buyer_siren = member.siren
     invoice.buyer_siret = member.billing_siret or ""
@@ -516,13 +529,6 @@ def issue_invoice(invoice: Invoice, actor: User, *, issue_date: date | None = No
     invoice.status = InvoiceStatus.ISSUED.value
     invoice.issued_at = utcnow()
     invoice.issued_by_id = actor.id
-    documents.store_documents(invoice)
-
-    if invoice.is_credit_note:
-        _apply_credit_note(invoice)
-    db.session.flush()
-    logger.info("%s %s issued by user %s (gross %s)", invoice.kind, invoice.number, actor.id, invoice.gross_amount)
-    return invoice
 
 
 def _apply_credit_note(credit_note: Invoice) -> None:
@@ -637,7 +643,7 @@ def invoices_query(user: User, filters: InvoiceFilters):
 
 
 def issued_documents(date_from: date, date_to: date, statuses: list[str] | None = None) -> list[Invoice]:
-    """Return the issued invoices and credit notes of a period, in number order."""
+    """Return the issued invoices and credit notes of a period, by issue date then number."""
     query = (
         select(Invoice)
         .where(
@@ -645,7 +651,7 @@ def issued_documents(date_from: date, date_to: date, statuses: list[str] | None 
             and_(Invoice.issue_date >= date_from, Invoice.issue_date <= date_to),
         )
         .options(selectinload(Invoice.lines), selectinload(Invoice.member))
-        .order_by(Invoice.kind, Invoice.number)
+        .order_by(Invoice.issue_date, Invoice.number)
     )
     if statuses:
         query = query.where(Invoice.status.in_([InvoiceStatus(status).value for status in statuses]))
