@@ -291,6 +291,19 @@ def build_cart(school: School, order: Order | None, day: date) -> Cart:
 # --- Chorus Pro references ----------------------------------------------------------------
 
 
+def _check_reference_lengths(service_code: str, engagement_number: str) -> None:
+    if len(service_code) > SERVICE_CODE_MAX_LENGTH:
+        raise ValidationFailed(
+            _l("Service code is too long: Chorus Pro accepts at most 100 characters."),
+            field="service_code",
+        )
+    if len(engagement_number) > ENGAGEMENT_NUMBER_MAX_LENGTH:
+        raise ValidationFailed(
+            _l("Engagement number is too long: Chorus Pro accepts at most 50 characters."),
+            field="engagement_number",
+        )
+
+
 def check_chorus_references(member: Member, service_code: str, engagement_number: str) -> tuple[str, str]:
     """Return the cleaned service code and engagement number, checked against the member's
     Chorus Pro requirement.
@@ -303,11 +316,7 @@ def check_chorus_references(member: Member, service_code: str, engagement_number
     requirement = ChorusRequirement(member.chorus_requirement)
     active_codes = [code.code for code in member.active_service_codes]
 
-    if len(service_code) > SERVICE_CODE_MAX_LENGTH:
-        raise ValidationFailed(
-            _l("Service code is too long: Chorus Pro accepts at most 100 characters."),
-            field="service_code",
-        )
+    _check_reference_lengths(service_code, engagement_number)
     if service_code and active_codes and service_code not in active_codes:
         raise ValidationFailed(
             _l(
@@ -316,11 +325,6 @@ def check_chorus_references(member: Member, service_code: str, engagement_number
                 member=member.name,
             ),
             field="service_code",
-        )
-    if len(engagement_number) > ENGAGEMENT_NUMBER_MAX_LENGTH:
-        raise ValidationFailed(
-            _l("Engagement number is too long: Chorus Pro accepts at most 50 characters."),
-            field="engagement_number",
         )
 
     if requirement == ChorusRequirement.SERVICE_CODE and not service_code:
@@ -360,12 +364,15 @@ def check_chorus_references(member: Member, service_code: str, engagement_number
 
 
 def save_references(order: Order, service_code: str, engagement_number: str, buyer_note: str = "") -> None:
-    """Keep the Chorus Pro references and note typed into a cart, before any check, so that a
-    failed submission does not lose them."""
+    """Keep the Chorus Pro references and note typed into a cart, so that a submission that
+    fails on another rule does not lose them. Raises ValidationFailed on a value too long to keep."""
     if not order.is_draft:
         raise InvalidTransition(_l("This order is no longer a cart: its references cannot change."))
-    order.service_code = (service_code or "").strip()[:SERVICE_CODE_MAX_LENGTH]
-    order.engagement_number = (engagement_number or "").strip()[:ENGAGEMENT_NUMBER_MAX_LENGTH]
+    service_code = (service_code or "").strip()
+    engagement_number = (engagement_number or "").strip()
+    _check_reference_lengths(service_code, engagement_number)
+    order.service_code = service_code
+    order.engagement_number = engagement_number
     order.buyer_note = (buyer_note or "").strip()
     db.session.flush()
 

@@ -284,12 +284,12 @@ def submit(school_id: int):
         flash(_("The cart is empty: add at least one product before submitting."), "error")
         return redirect(url_for("orders.cart", school_id=school.id), code=303)
     form = _submit_form(school.member, order, formdata=request.form)
-    if order.is_draft:
-        services.save_references(
-            order, form.service_code.data or "", form.engagement_number.data or "", form.buyer_note.data or ""
-        )
-        db.session.commit()
     try:
+        if order.is_draft:
+            services.save_references(
+                order, form.service_code.data or "", form.engagement_number.data or "", form.buyer_note.data or ""
+            )
+            db.session.commit()
         result = services.submit_order(order, current_user, token)
     except DomainError as error:
         db.session.rollback()
