@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 
 from app.extensions import db
+from orders.campaigns import load_demo_campaigns
 
 from .loader import DEMO_ACCOUNTS, load_demo
 
@@ -58,6 +59,9 @@ def load_command() -> None:
         )
     )
     _load_example_catalogue()
+    db.session.commit()
+    # A closed and an open campaign, so that the reports have content; needs the catalogue above.
+    load_demo_campaigns()
     db.session.commit()
 
 

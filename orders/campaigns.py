@@ -603,3 +603,10 @@ def campaign_order_count(campaign_id: int) -> int:
 
 def list_campaigns() -> list[Campaign]:
     return list(db.session.scalars(select(Campaign).order_by(Campaign.opens_on.desc(), Campaign.name)))
+
+
+def load_demo_campaigns() -> None:
+    """Create the demo campaigns (one closed, one open) with their orders; safe to rerun."""
+    from .campaign_demo import load_demo_campaigns as load
+
+    load()

@@ -148,3 +148,6 @@ class OrderEvent(db.Model):
     @property
     def to_status_label(self) -> str:
         return str(ORDER_STATUS_LABELS[OrderStatus(self.to_status)])
+
+
+from . import campaign_models  # noqa: E402,F401  (registers the campaign tables with the orders)
