@@ -27,6 +27,31 @@ sources_of() {
   fi
 }
 
+# Print the counts of a catalogue and the msgids still to translate. A plural entry counts as
+# untranslated while any of its forms is empty: Babel 2.19 gives French three plural forms
+# (0 and 1, multiples of a million such as "1 million de lignes", and the rest).
+report_catalogue() {
+  "$BIN/python" - "$1" <<'PY'
+import sys
+
+from babel.messages.pofile import read_po
+
+path = sys.argv[1]
+with open(path, "rb") as handle:
+    catalog = read_po(handle)
+messages = [message for message in catalog if message.id]
+untranslated = [
+    message.id
+    for message in messages
+    if not all(message.string if isinstance(message.string, tuple) else (message.string,))
+]
+fuzzy = [message.id for message in messages if message.fuzzy]
+print(f"{path}: {len(messages)} messages, {len(untranslated)} untranslated, {len(fuzzy)} fuzzy")
+for msgid in untranslated + fuzzy:
+    print(f"  to translate: {msgid!r}")
+PY
+}
+
 case "$action" in
   update)
     for domain in "${DOMAINS[@]}"; do
@@ -41,8 +66,7 @@ case "$action" in
         "$BIN/pybabel" init -i "$pot" -d "$domain/translations" -l fr >/dev/null
       fi
       rm -f "$pot"
-      missing=$(grep -c '^msgstr ""$' "$po" || true)
-      echo "$po: $(grep -c '^msgid ' "$po") messages, untranslated entries to check: $missing"
+      report_catalogue "$po"
     done
     ;;
   compile)
