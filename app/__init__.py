@@ -103,7 +103,7 @@ def _import_models() -> None:
     """Import every model module so that SQLAlchemy and Alembic see all tables."""
     import importlib
 
-    from . import audit, numbering  # noqa: F401
+    from . import audit, jobs, mail, numbering  # noqa: F401
     from .auth import models  # noqa: F401
 
     for name in DOMAIN_PACKAGES:
@@ -112,6 +112,8 @@ def _import_models() -> None:
         except ModuleNotFoundError as error:
             if error.name != f"{name}.models":
                 raise
+    # Approval rules and subscriptions belong to orders but keep their models beside their rules.
+    from orders import approval, subscriptions  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -143,6 +145,10 @@ def _register_cli(app: Flask) -> None:
     from .auth.cli import users_cli
 
     app.cli.add_command(users_cli)
+    from .scheduler import COMMANDS as scheduler_commands
+
+    for command in scheduler_commands:
+        app.cli.add_command(command)
     for name in DOMAIN_PACKAGES + ("demo",):
         try:
             module = importlib.import_module(f"{name}.cli")

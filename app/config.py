@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -152,6 +153,27 @@ def build_config(overrides: dict | None = None) -> dict:
     except ValueError as exc:
         raise ConfigurationError("MAIL_PORT must be a whole number, for example 25 or 587.") from exc
 
+    mail_delivery = _env("MAIL_DELIVERY", "smtp" if env_name == "production" else "outbox")
+    if mail_delivery not in ("outbox", "smtp"):
+        raise ConfigurationError(
+            f"MAIL_DELIVERY={mail_delivery!r} is invalid: use outbox (keep e-mails on the admin "
+            "outbox page) or smtp (send them through MAIL_SERVER)."
+        )
+    public_base_url = (_env("PUBLIC_BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/")
+    if not public_base_url.startswith(("http://", "https://")):
+        raise ConfigurationError(
+            f"PUBLIC_BASE_URL={public_base_url!r} is invalid: give the address users open, "
+            "for example https://centrale.example.fr."
+        )
+    renewal_start = _env("RENEWAL_START", "06-01")
+    try:
+        renewal_month, renewal_day = (int(part) for part in renewal_start.split("-"))
+        date(2001, renewal_month, renewal_day)
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"RENEWAL_START={renewal_start!r} is invalid: give a month and day as MM-DD, for example 06-01."
+        ) from exc
+
     config = {
         "CENTRALE_ENV": env_name,
         "SECRET_KEY": secret_key,
@@ -173,6 +195,12 @@ def build_config(overrides: dict | None = None) -> dict:
         "MAIL_PASSWORD": _env("MAIL_PASSWORD"),
         "MAIL_USE_TLS": (_env("MAIL_USE_TLS", "false") or "").lower() in ("1", "true", "yes"),
         "MAIL_DEFAULT_SENDER": _env("MAIL_DEFAULT_SENDER", "Centrale <centrale@demo.centrale.test>"),
+        # outbox: e-mails stay in the outbox, readable on the admin page; smtp: the outbox job sends them.
+        "MAIL_DELIVERY": mail_delivery,
+        # The address users open, used for the absolute links in e-mails.
+        "PUBLIC_BASE_URL": public_base_url,
+        # (month, day) from which the daily renewal job prepares next school year's renewals.
+        "RENEWAL_START": (renewal_month, renewal_day),
         "TESTING": env_name == "testing",
     }
     if overrides:
