@@ -26,6 +26,7 @@ from catalog.services import NotOrderable, current_unit_price
 from members.models import ChorusRequirement, Member, School
 from members.services import get_school_for_user
 
+from . import approval, notifications, subscriptions
 from .campaigns import apply_campaign_pricing, campaign_price_info
 from .models import Order, OrderEvent, OrderLine
 from .purchase_order import store_purchase_order
@@ -128,6 +129,8 @@ def open_cart(user: User, school: School) -> Order:
     order = find_cart(user, school)
     if order is not None:
         return order
+    # NOTE: no unique index backs "one draft per user and school", so two first additions
+    # sent at the same instant could open two carts.
     order = Order(
         member_id=school.member_id,
         school_id=school.id,
@@ -242,7 +245,7 @@ class CartLine:
 
 @dataclass
 class Cart:
-    """What the cart page shows: the lines at today's prices and the running totals."""
+    """The content of a cart page: the lines at today's prices and the running totals."""
 
     school: School
     order: Order | None
@@ -257,7 +260,7 @@ class Cart:
 def build_cart(school: School, order: Order | None, day: date) -> Cart:
     """Price every line of the cart with the catalogue of ``day``, as submission would.
 
-    A pooled product shows the tier its campaign has reached so far; submission adds the
+    A pooled product shows the tier its campaign has reached so far. Submission adds the
     cart's own quantity to the campaign's total, so its price may then be lower.
     """
     cart = Cart(school=school, order=order)
@@ -412,6 +415,8 @@ def transition_problem(order: Order, target: OrderStatus, actor: User) -> str | 
             return str(
                 _l("You placed this order, so you cannot approve or reject it: another approver must decide.")
             )
+        if target == OrderStatus.APPROVED:
+            return approval.approval_problem(order, actor)
         return None
     if target in (OrderStatus.SUBMITTED, OrderStatus.DRAFT):
         if not placer:
@@ -429,7 +434,7 @@ def transition_problem(order: Order, target: OrderStatus, actor: User) -> str | 
 
 
 def reason_required(order: Order, target: OrderStatus, actor: User) -> bool:
-    """A rejection always needs a reason, and so does a cancellation by the centrale."""
+    """Return True when the move needs a reason: every rejection, and a cancellation by the centrale."""
     if target == OrderStatus.REJECTED:
         return True
     return target == OrderStatus.CANCELLED and not (
@@ -478,6 +483,14 @@ def transition(order: Order, target: OrderStatus | str, actor: User, reason: str
         )
 
     now = timeutils.utcnow()
+    if target == OrderStatus.APPROVED and not approval.record_approval(order, actor, now):
+        # Above the member's threshold the first approval keeps the order submitted.
+        event = OrderEvent(from_status=source.value, to_status=source.value, actor=actor,
+                           reason=str(_l("First approval: a second approver must approve too.")), created_at=now)
+        order.events.append(event)
+        db.session.flush()
+        notifications.notify_second_approval_needed(order, actor)
+        return event
     if target == OrderStatus.SUBMITTED:
         _freeze_and_number(order, actor, now)
     elif target in (OrderStatus.APPROVED, OrderStatus.REJECTED):
@@ -498,6 +511,15 @@ def transition(order: Order, target: OrderStatus | str, actor: User, reason: str
     if target == OrderStatus.APPROVED:
         store_purchase_order(order)
         db.session.flush()
+    # Approvals, subscriptions and e-mails change in the move's transaction.
+    if target == OrderStatus.SUBMITTED:
+        approval.reset_approvals(order)
+        notifications.notify_order_submitted(order)
+    elif target == OrderStatus.APPROVED:
+        subscriptions.create_subscriptions(order)
+        notifications.notify_order_decided(order)
+    elif target == OrderStatus.REJECTED:
+        notifications.notify_order_decided(order)
     logger.info(
         "Order %s (%s) moved from %s to %s by user %s", order.id, order.number, source.value, target.value, actor.id
     )
@@ -528,6 +550,8 @@ def _freeze_and_number(order: Order, actor: User, now: datetime) -> None:
         _copy_catalogue_values(line, line.product, unit_price)
     # Pooled products of an open campaign take the tier that the campaign's total reaches.
     apply_campaign_pricing(order, day)
+    # Subscriptions ordered during their school year pay its whole months left.
+    subscriptions.apply_pro_rata(order, day)
     totals = order.totals()
     order.net_amount = totals.net_amount
     order.vat_amount = totals.vat_amount

@@ -56,7 +56,7 @@ def _school_or_404(school_id: int) -> School:
 
 
 def _flash_error(error: DomainError) -> None:
-    logger.info("User %s: %s", current_user.id, error)
+    logger.info("Order request of user %s rejected: %s", current_user.id, error)
     flash(str(error), "error")
 
 
@@ -205,6 +205,7 @@ def add_to_cart():
     if school_id is None:
         abort(404)
     school = _school_or_404(school_id)
+
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for message in errors:
@@ -213,6 +214,7 @@ def add_to_cart():
     product = db.session.get(Product, form.product_id.data)
     if product is None:
         abort(404)
+
     try:
         quantity = services.parse_quantity(form.quantity.data)
         line = services.add_to_cart(current_user, school, product, quantity, timeutils.today_paris())
@@ -222,6 +224,7 @@ def add_to_cart():
             form.quantity.errors = [str(error)]
         _flash_error(error)
         return _render_cart(school, add_form=form, status=422)
+
     db.session.commit()
     flash(
         _("%(product)s added to the cart of %(school)s (quantity %(quantity)s).",

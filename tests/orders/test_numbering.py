@@ -90,7 +90,7 @@ def test_concurrent_submissions_contiguous(app, factories):
 
     def submit(order_id: int, token: str) -> None:
         try:
-            # Start together, before taking a connection: the pool holds fewer than 20.
+            # Start together, before taking a connection: SQLAlchemy's default pool opens at most 15.
             barrier.wait(timeout=30)
             with app.app_context():
                 order = db.session.get(Order, order_id)
