@@ -51,7 +51,7 @@ GROUP_PER_MEMBER = "member"
 
 
 class NotInvoiceable(ValidationFailed):
-    """An invoice cannot be issued yet; the message says what is missing and how to add it."""
+    """An invoice cannot be issued yet: the message names what is missing and how to add it."""
 
 
 # --- What can be invoiced -----------------------------------------------------------------
