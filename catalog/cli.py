@@ -64,7 +64,6 @@ def import_command(path: Path, dry_run: bool) -> None:
         raise click.ClickException(str(error)) from error
     echo_plan(plan)
     if dry_run:
-        db.session.rollback()
         click.echo(_("Dry run: nothing was written."))
     else:
         created, updated = transfer.apply_import(plan, today=today, user_id=None)

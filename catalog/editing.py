@@ -79,6 +79,7 @@ def save_category(category: Category | None, *, code: str, name: str, position: 
             _l("Code %(code)s is already used by category %(name)s: choose another code.", code=code, name=clash.name),
             field="code",
         )
+
     action = "updated" if category else "created"
     before = _snapshot(category, CATEGORY_FIELDS) if category else {}
     if category is None:
@@ -216,6 +217,7 @@ def save_contract(contract: Contract | None, values: ContractValues, *, user_id:
                reference=clash.reference),
             field="number",
         )
+
     action = "updated" if contract else "created"
     before = _snapshot(contract, CONTRACT_FIELDS) if contract else {}
     if contract is None:

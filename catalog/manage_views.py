@@ -443,10 +443,8 @@ def import_catalogue():
         try:
             plan = transfer.plan_import(transfer.read_catalogue_file(data, upload.filename), today_paris())
         except ValidationFailed as error:
-            db.session.rollback()
             form.file.errors = [*form.file.errors, str(error)]
         else:
-            db.session.rollback()
             token = _save_pending_import(data, upload.filename)
             logger.info("Catalogue import %s previewed by user %s: %s lines", token[:8], current_user.id, len(plan.lines))
             return render_template("catalog/manage/import_preview.html", plan=plan, token=token, filename=upload.filename)

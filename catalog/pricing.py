@@ -129,9 +129,9 @@ def next_tier(tiers: Sequence[TierLike], total: int) -> TierLike | None:
 def tier_errors(tiers: Sequence[Tier]) -> list[str]:
     """Return one message per broken rule of the bands, in their given order.
 
-    Rules: at least one band; the first starts at 1; starts increase; a stated end is not
-    below its start, and the next band starts right after it (no gap, no overlap); the last
-    band has no end; no unit price is negative.
+    The rules: there is at least one band, and the first starts at 1. Starts increase. A stated
+    end is not below its start, and the next band starts right after it, so there is no gap
+    and no overlap. The last band has no end, and no unit price is negative.
     """
     if not tiers:
         return [_l("Pooled tiers are missing: a volume or graduated mode needs at least one band starting at 1.")]

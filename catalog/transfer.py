@@ -2,9 +2,9 @@
 
 CSV files use ';', UTF-8 with a byte order mark, a decimal comma and DD/MM/YYYY dates, and a
 cell that starts with = + - @ is prefixed with ' so that a spreadsheet does not run it as a
-formula. XLSX files carry real numbers and dates. An import is planned first (what would be
-created, updated or rejected, per line) and applied only on request; exporting then importing
-the same file plans no change.
+formula. XLSX files carry real numbers and dates. An import is first planned line by line
+(created, updated or rejected) and is applied only on request. Exporting then importing the
+same file plans no change.
 """
 
 from __future__ import annotations
@@ -235,7 +235,11 @@ def _read_csv(data: bytes) -> list[FileLine]:
         # Excel's "CSV (séparateur : point-virgule)" on Windows saves in Windows-1252.
         text = data.decode("cp1252", errors="replace")
     first_line = text.split("\n", 1)[0]
-    delimiter = ";" if ";" in first_line else ("\t" if "\t" in first_line else ",")
+    delimiter = ","
+    for candidate in (";", "\t"):
+        if candidate in first_line:
+            delimiter = candidate
+            break
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = list(reader)
     if not rows:
@@ -281,7 +285,7 @@ def _read_xlsx(data: bytes) -> list[FileLine]:
 
 @dataclass
 class LinePlan:
-    """What importing one line would do: create, update, leave unchanged or reject, and why."""
+    """The planned outcome of one line (create, update, unchanged or reject) with its reasons."""
 
     line: int
     reference: str
@@ -410,6 +414,12 @@ def _plan_line(file_line: FileLine, lookups: _Lookups, today: date) -> LinePlan:
     def present(key: str) -> bool:
         return key in cells
 
+    def cell_or_existing(key: str, attribute: str, default: str = "") -> str:
+        """Return the line's cell, or the product's current value when the file has no such column."""
+        if present(key):
+            return _text(cells.get(key))
+        return getattr(existing, attribute) if existing else default
+
     category = existing.category if existing else None
     category_text = _text(cells.get("category"))
     if category_text:
@@ -421,7 +431,9 @@ def _plan_line(file_line: FileLine, lookups: _Lookups, today: date) -> LinePlan:
     contract = existing.contract if existing else None
     number = _text(cells.get("contract_number"))
     if number:
-        lot = _text(cells.get("contract_lot")) if present("contract_lot") else (existing.contract.lot if existing else "")
+        lot = _text(cells.get("contract_lot")) if present("contract_lot") else ""
+        if not present("contract_lot") and existing:
+            lot = existing.contract.lot
         contract = lookups.contracts.get((number.lower(), lot.lower()))
         if contract is None:
             reported.add("contract_id")
@@ -443,15 +455,14 @@ def _plan_line(file_line: FileLine, lookups: _Lookups, today: date) -> LinePlan:
         vat_rate = existing.vat_rate
     values = editing.ProductValues(
         reference=reference,
-        name=_text(cells.get("name")) if present("name") else (existing.name if existing else ""),
+        name=cell_or_existing("name", "name"),
         category=category,
         contract=contract,
         unit=unit or "",
         vat_category=vat_category,
         vat_rate=vat_rate,
         description=str(cells.get("description") or "").strip() if present("description") else (existing.description if existing else ""),
-        vat_exemption_reason=_text(cells.get("vat_exemption_reason")) if present("vat_exemption_reason")
-        else (existing.vat_exemption_reason if existing else ""),
+        vat_exemption_reason=cell_or_existing("vat_exemption_reason", "vat_exemption_reason"),
         is_subscription=_boolean(cells.get("is_subscription"), HEADERS["is_subscription"],
                                  existing.is_subscription if existing else False, errors),
         is_example=_boolean(cells.get("is_example"), HEADERS["is_example"], existing.is_example if existing else False, errors),
@@ -471,7 +482,9 @@ def _plan_line(file_line: FileLine, lookups: _Lookups, today: date) -> LinePlan:
     plan.tier_mode = _token(cells.get("tier_mode"), TIER_MODE_VALUES, existing.tier_mode if existing else TierMode.NONE.value,
                             _l("Tier mode %(value)s is invalid: write aucun, volume or par tranches.",
                                value=_text(cells.get("tier_mode"))), errors)
-    tier_text = _text(cells.get("tiers")) if present("tiers") else (format_tiers(existing.tiers) if existing else "")
+    tier_text = _text(cells.get("tiers")) if present("tiers") else ""
+    if not present("tiers") and existing:
+        tier_text = format_tiers(existing.tiers)
     try:
         plan.tiers = parse_tiers(tier_text)
     except ValidationFailed as error:
@@ -510,6 +523,7 @@ def _plan_changes(plan: LinePlan, existing: Product, today: date) -> None:
         is_subscription=values.is_subscription, is_example=values.is_example,
     )
     labels = {"category_id": HEADERS["category"], "contract_id": HEADERS["contract_number"]}
+
     for key in editing.PRODUCT_FIELDS:
         if key in ("tier_mode", "status", "reference"):
             continue
@@ -520,6 +534,7 @@ def _plan_changes(plan: LinePlan, existing: Product, today: date) -> None:
             elif key == "contract_id":
                 old, new = existing.contract.reference, values.contract.reference
             plan.changes.append(_change(labels.get(key) or HEADERS[key], old, new))
+
     current = existing.price_on(today)
     if plan.unit_price is not None and (current is None or current.unit_price != plan.unit_price):
         start = plan.price_from if plan.price_from and plan.price_from > today else today
@@ -532,11 +547,13 @@ def _plan_changes(plan: LinePlan, existing: Product, today: date) -> None:
         plan.price_changed = True
         old_price = decimal_text(current.unit_price) if current else None
         plan.changes.append(_change(HEADERS["unit_price"], old_price, decimal_text(plan.unit_price), since=start))
+
     new_tiers = format_tiers(plan.tiers) if plan.tier_mode != TierMode.NONE.value else ""
     if plan.tier_mode != existing.tier_mode or new_tiers != format_tiers(existing.tiers):
         plan.tiers_changed = True
         plan.changes.append(_change(HEADERS["tiers"], f"{TIER_MODE_TOKENS[existing.tier_mode]} {format_tiers(existing.tiers)}".strip(),
                                     f"{TIER_MODE_TOKENS[plan.tier_mode]} {new_tiers}".strip()))
+
     if plan.status != existing.status:
         plan.changes.append(_change(HEADERS["status"], STATUS_TOKENS[existing.status], STATUS_TOKENS[plan.status]))
     plan.action = "update" if plan.changes else "unchanged"
