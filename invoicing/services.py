@@ -33,7 +33,7 @@ from members.models import ChorusRequirement, Member
 from orders.models import Order, OrderLine
 from orders.states import OrderStatus
 
-from . import documents
+from . import documents, notifications
 from .models import (
     SERIES,
     DocumentKind,
@@ -507,6 +507,8 @@ def issue_invoice(invoice: Invoice, actor: User, *, issue_date: date | None = No
         if invoice.is_credit_note:
             _apply_credit_note(invoice)
     db.session.flush()
+    # The e-mail with the PDF is queued in the issue's transaction.
+    notifications.notify_document_issued(invoice)
     logger.info("%s %s issued by user %s (gross %s)", invoice.kind, invoice.number, actor.id, invoice.gross_amount)
     return invoice
 
