@@ -497,6 +497,7 @@ class MemberBase:
     schools: int
     classes: int
     pupils: int
+    orders: int = 0
 
     def weight(self, key: AllocationKey | str) -> int:
         return {
@@ -507,16 +508,20 @@ class MemberBase:
 
 
 def campaign_member_bases(campaign_id: int) -> list[MemberBase]:
-    """Return, per member that ordered, its ordered schools' count, classes and pupils.
+    """Return, per member that ordered, its ordered schools' count, classes, pupils and orders.
 
     Each school counts once, however many orders it has. A school with no recorded count
     counts 0 pupils or classes.
     """
     ordered_schools = (
-        select(Order.member_id.label("member_id"), Order.school_id.label("school_id"))
+        select(
+            Order.member_id.label("member_id"),
+            Order.school_id.label("school_id"),
+            func.count(Order.id).label("orders"),
+        )
         .join(CampaignOrder, CampaignOrder.order_id == Order.id)
         .where(CampaignOrder.campaign_id == campaign_id, Order.status.in_(COUNTED_STATUSES))
-        .distinct()
+        .group_by(Order.member_id, Order.school_id)
         .subquery()
     )
     rows = db.session.execute(
@@ -527,6 +532,7 @@ def campaign_member_bases(campaign_id: int) -> list[MemberBase]:
             func.count(School.id),
             func.coalesce(func.sum(School.classes), 0),
             func.coalesce(func.sum(School.pupils), 0),
+            func.sum(ordered_schools.c.orders),
         )
         .select_from(ordered_schools)
         .join(Member, Member.id == ordered_schools.c.member_id)
@@ -535,8 +541,8 @@ def campaign_member_bases(campaign_id: int) -> list[MemberBase]:
         .order_by(Member.name)
     )
     return [
-        MemberBase(member_id, name, siren, int(schools), int(classes), int(pupils))
-        for member_id, name, siren, schools, classes, pupils in rows
+        MemberBase(member_id, name, siren, int(schools), int(classes), int(pupils), int(orders))
+        for member_id, name, siren, schools, classes, pupils, orders in rows
     ]
 
 

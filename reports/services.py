@@ -14,7 +14,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from sqlalchemy import Select, case, distinct, func, literal, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from app.extensions import db
 from app.money import ZERO, round_amount, round_unit_price
@@ -193,11 +193,6 @@ def campaign_report(campaign: Campaign) -> CampaignReport:
     bases = campaign_member_bases(campaign.id)
     allocations = allocate_campaign_costs(campaign, bases)
     members = _campaign_members(campaign, bases, allocations)
-    order_count = db.session.scalar(
-        select(func.count(Order.id))
-        .join(CampaignOrder, CampaignOrder.order_id == Order.id)
-        .where(CampaignOrder.campaign_id == campaign.id, Order.status.in_(COUNTED_STATUSES))
-    )
     spend = sum((row.spend for row in products), ZERO)
     savings = sum((row.savings for row in products), ZERO)
     return CampaignReport(
@@ -205,7 +200,7 @@ def campaign_report(campaign: Campaign) -> CampaignReport:
         products=products,
         members=members,
         allocations=allocations,
-        order_count=order_count or 0,
+        order_count=sum(base.orders for base in bases),
         spend=spend,
         savings=savings,
         list_amount=spend + savings,
@@ -221,8 +216,13 @@ def _campaign_products(campaign: Campaign) -> list[ProductFigures]:
             .group_by(OrderLine.product_id)
         )
     }
+    campaign_products = db.session.scalars(
+        select(CampaignProduct)
+        .where(CampaignProduct.campaign_id == campaign.id)
+        .options(selectinload(CampaignProduct.product).selectinload(Product.tiers))
+    )
     rows = []
-    for campaign_product in campaign.products:
+    for campaign_product in campaign_products:
         product = campaign_product.product
         quantity, spend, savings = sums.get(product.id, (0, 0, 0))
         if campaign_product.final_unit_price is not None:
