@@ -171,6 +171,21 @@ class OrderData:
         return compute_totals(line.taxable() for line in self.lines)
 
 
+def centrale_party(identity) -> Party:
+    """Return the centrale as a seller Party, from app.config's CENTRALE_IDENTITY."""
+    return Party(
+        name=identity.name,
+        address_line1=identity.address_line1,
+        address_line2=identity.address_line2,
+        postcode=identity.postcode,
+        city=identity.city,
+        siren=identity.siren,
+        siret=identity.siret,
+        vat_number=identity.vat_number,
+        email=identity.email,
+    )
+
+
 class EInvoiceInvalid(Exception):
     """A generated XML failed its XSD or schematron check; ``errors`` lists each failed rule."""
 

@@ -59,18 +59,7 @@ def payment_terms_text(invoice: Invoice) -> str:
 
 
 def _seller() -> einvoicing.Party:
-    identity = current_app.config["CENTRALE_IDENTITY"]
-    return einvoicing.Party(
-        name=identity.name,
-        address_line1=identity.address_line1,
-        address_line2=identity.address_line2,
-        postcode=identity.postcode,
-        city=identity.city,
-        siren=identity.siren,
-        siret=identity.siret,
-        vat_number=identity.vat_number,
-        email=identity.email,
-    )
+    return einvoicing.centrale_party(current_app.config["CENTRALE_IDENTITY"])
 
 
 def _buyer(invoice: Invoice) -> einvoicing.Party:

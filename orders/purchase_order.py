@@ -16,6 +16,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
+from app import einvoicing
 from app.errors import NotFound
 from app.money import VatSubtotal
 from app.pdf import render_pdf, sha256_hex
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 PDF_TEMPLATE = "orders/purchase_order_pdf.html"
 PDF_LOCALE = "fr"
+CONTRACTS_NOTE = _l("Contracts: {references}")
 
 
 @dataclass(frozen=True)
@@ -150,9 +152,64 @@ def render_purchase_order(order: Order) -> bytes:
         return render_pdf(PDF_TEMPLATE, document=document)
 
 
+def build_order_data(order: Order) -> einvoicing.OrderData:
+    """Describe the submitted ``order`` for its Order-X XML (type 220, member to centrale)."""
+    member = order.member
+    school = order.school
+    buyer = einvoicing.Party(
+        name=member.name,
+        address_line1=member.address_line1 or member.city,
+        address_line2=member.address_line2,
+        postcode=member.postcode,
+        city=member.city,
+        siren=member.siren,
+        siret=member.billing_siret or None,
+    )
+    contract_references = sorted({line.contract_reference for line in order.lines if line.contract_reference})
+    return einvoicing.OrderData(
+        number=order.number or "",
+        issue_date=(order.submitted_at or order.created_at).date(),
+        seller=einvoicing.centrale_party(current_app.config["CENTRALE_IDENTITY"]),
+        buyer=buyer,
+        lines=[
+            einvoicing.DocumentLine(
+                line_id=str(index),
+                name=line.name,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                net_amount=line.net_amount,
+                vat_category=line.vat_category,
+                vat_rate=line.vat_rate,
+                unit=line.unit,
+                reference=line.reference,
+                vat_exemption_reason=line.vat_exemption_reason,
+            )
+            for index, line in enumerate(order.lines, start=1)
+        ],
+        buyer_reference=order.service_code,
+        # Order-X has one contract reference per document; several contracts are listed in a note.
+        contract_reference=contract_references[0] if len(contract_references) == 1 else "",
+        engagement_number=order.engagement_number,
+        delivery_name=school.name,
+        delivery_identifier=school.uai,
+        delivery_postcode=school.postcode,
+        delivery_city=school.commune_name,
+        notes=[einvoicing.Note(text=str(CONTRACTS_NOTE.format(references=", ".join(contract_references))))]
+        if len(contract_references) > 1
+        else [],
+    )
+
+
 def store_purchase_order(order: Order) -> None:
-    """Render the approved order's PDF and keep its bytes and SHA-256 on the order."""
-    pdf = render_purchase_order(order)
+    """Render the approved order's PDF with its Order-X XML, and keep its bytes and SHA-256.
+
+    Raises einvoicing.EInvoiceInvalid, which rolls the approval back, when the XML fails its
+    XSD or schematron check.
+    """
+    with force_locale(PDF_LOCALE):
+        xml = einvoicing.build_order_xml(build_order_data(order))
+    einvoicing.validate_order_xml(xml, document=order.number or f"order {order.id}")
+    pdf = einvoicing.embed_order_xml(render_purchase_order(order), xml)
     order.purchase_order_pdf = pdf
     order.purchase_order_sha256 = sha256_hex(pdf)
     logger.info(

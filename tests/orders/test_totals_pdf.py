@@ -157,3 +157,29 @@ def test_approval_stores_pdf_and_hash(mixed_order, setup_a):
     order = reload(mixed_order)
     assert order.purchase_order_pdf.startswith(b"%PDF-")
     assert order.purchase_order_sha256 == sha256_hex(order.purchase_order_pdf)
+
+
+def test_approved_pdf_carries_order_x(mixed_order, setup_a):
+    from facturx import get_xml_from_pdf
+    from lxml import etree
+
+    from app.einvoicing import NS_ORDERX, validate_order_xml
+
+    services.transition(mixed_order, OrderStatus.APPROVED, setup_a.approver)
+    order = reload(mixed_order)
+
+    filename, xml = get_xml_from_pdf(order.purchase_order_pdf, check_xsd=False)
+    assert filename == "order-x.xml"
+    validate_order_xml(xml)
+    root = etree.fromstring(xml)
+    ns = NS_ORDERX
+    assert root.findtext("rsm:ExchangedDocument/ram:ID", namespaces=ns) == order.number
+    assert root.findtext("rsm:ExchangedDocument/ram:TypeCode", namespaces=ns) == "220"
+    summation = root.find(".//ram:SpecifiedTradeSettlementHeaderMonetarySummation", ns)
+    assert summation.findtext("ram:TaxBasisTotalAmount", namespaces=ns) == str(order.net_amount)
+    assert summation.findtext("ram:TaxTotalAmount", namespaces=ns) == str(order.vat_amount)
+    assert summation.findtext("ram:GrandTotalAmount", namespaces=ns) == str(order.gross_amount)
+    assert root.findtext(".//ram:ShipToTradeParty/ram:ID", namespaces=ns) == setup_a.school.uai
+    buyer_siren = root.findtext(".//ram:BuyerTradeParty/ram:SpecifiedLegalOrganization/ram:ID", namespaces=ns)
+    assert buyer_siren == setup_a.member.siren
+    assert len(root.findall(".//ram:IncludedSupplyChainTradeLineItem", ns)) == len(order.lines)
