@@ -102,11 +102,14 @@ def load(line_count: int, seed: int) -> dict:
         price = Decimal(rng.randint(200, 20000)) / 100
         prices[number] = price
         pooled = number <= POOLED_PRODUCT_COUNT
+        tier_mode = "none"
+        if pooled:
+            tier_mode = "volume" if number % 2 else "graduated"
         products.append({
             "id": number, "reference": f"P{number:04d}", "name": f"Produit {number}", "description": "",
             "category_id": number % 6 + 1, "unit": "pupil" if pooled else "item", "vat_category": "S",
             "vat_rate": Decimal("20.00"), "vat_exemption_reason": "", "contract_id": 1, "is_subscription": pooled,
-            "tier_mode": ("volume" if number % 2 else "graduated") if pooled else "none", "status": "active",
+            "tier_mode": tier_mode, "status": "active",
             "is_example": False, "image_mime": "", "created_at": NOW, "updated_at": NOW,
         })
         if pooled:

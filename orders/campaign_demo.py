@@ -164,6 +164,7 @@ def _submit_demo_order(school: School, products: dict[str, Product], day: date, 
         buyer_note="Commande de démonstration",
     )
     db.session.add(order)
+
     quantities = [(products["ENT-ECOLE"], Decimal(1))]
     if school.pupils:
         quantities.append((products["ENT-ELEVE"], Decimal(school.pupils)))
@@ -191,6 +192,7 @@ def _submit_demo_order(school: School, products: dict[str, Product], day: date, 
             )
         )
     db.session.flush()
+
     apply_campaign_pricing(order, day)
     totals = order.totals()
     order.net_amount, order.vat_amount, order.gross_amount = totals.net_amount, totals.vat_amount, totals.gross_amount
@@ -202,6 +204,7 @@ def _submit_demo_order(school: School, products: dict[str, Product], day: date, 
         OrderEvent(from_status=OrderStatus.DRAFT.value, to_status=OrderStatus.SUBMITTED.value, actor_id=buyer.id,
                    created_at=submitted_at)
     )
+
     approver = db.session.scalar(
         select(User).where(User.member_id == school.member_id, User.role == Role.APPROVER.value).order_by(User.id)
     )

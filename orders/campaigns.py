@@ -212,7 +212,7 @@ def campaign_totals(campaign_id: int, *, exclude_order_id: int | None = None) ->
 
 @dataclass(frozen=True)
 class CampaignPriceInfo:
-    """What the product page and the cart show of a pooled product in an open campaign."""
+    """Current tier, provisional price and next tier of a pooled product in an open campaign."""
 
     campaign_id: int
     campaign_name: str
@@ -350,7 +350,7 @@ def apply_campaign_pricing(order: Order, day: date) -> Campaign | None:
 
 @dataclass
 class CloseResult:
-    """What the closing batch did; ``closed`` is False when the campaign was already closed."""
+    """Outcome of the closing batch. ``closed`` is False when the campaign was already closed."""
 
     campaign: Campaign
     closed: bool
@@ -361,7 +361,7 @@ def close_campaign(campaign: Campaign, *, user: User | None = None, now: datetim
     """Compute each product's final tier and price once, then the settlement of every order.
 
     A settlement row is kept per order, VAT category and rate whose final amount differs from
-    the provisional one; an order whose amounts match gets none. Closing a closed campaign
+    the provisional one. An order whose amounts match gets none. Closing a closed campaign
     changes nothing. The campaign row is locked first (FOR UPDATE on PostgreSQL), so two
     concurrent closes produce one set of settlements.
     """

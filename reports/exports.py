@@ -34,7 +34,7 @@ MEDIA_TYPES = {
 
 
 class Kind(str, enum.Enum):
-    """How a column's values are written: Excel number formats for XLSX."""
+    """Kind of a column's values, with its Excel number format for XLSX."""
 
     TEXT = "@"
     COUNT = "#,##0"

@@ -1,4 +1,4 @@
-// Draw every report chart: a canvas names, in data-chart, the JSON script tag that holds its
+// Draw every report chart: a canvas names, in data-chart, the JSON script tag that contains its
 // Chart.js configuration. The page also prints the same figures as a table under each chart.
 (function () {
   "use strict";
