@@ -138,6 +138,18 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(campaigns_bp)
 
+    # Notification pages, approval rules and subscriptions (app/notification_views.py, orders/*_views.py).
+    from orders.approval_views import bp as approval_bp
+    from orders.subscription_views import bp as subscriptions_bp
+
+    from .notification_views import admin_bp
+    from .notification_views import bp as notifications_bp
+
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(approval_bp)
+    app.register_blueprint(subscriptions_bp)
+
 
 def _register_cli(app: Flask) -> None:
     import importlib

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
+from . import timeutils
 from .timeutils import PARIS, UTCDateTime, utcnow
 
 logger = logging.getLogger(__name__)
@@ -173,7 +174,7 @@ def run_job(spec: JobSpec, fire_time: datetime, *, sleep: Callable[[float], None
     Returns None when the period was already taken (run, running or out of attempts).
     """
     key = period_key(fire_time)
-    run = claim_run(spec, key, utcnow())
+    run = claim_run(spec, key, timeutils.utcnow())
     if run is None:
         logger.info("Job %s for %s already taken by another run: skipped", spec.name, key)
         return None
@@ -189,19 +190,19 @@ def run_job(spec: JobSpec, fire_time: datetime, *, sleep: Callable[[float], None
             logger.exception("Job %s for %s failed (attempt %s)", spec.name, key, run.attempts)
             run.status = JobRunStatus.FAILED.value
             run.error = f"{type(error).__name__}: {error}"[:4000]
-            run.finished_at = utcnow()
+            run.finished_at = timeutils.utcnow()
             db.session.commit()
             if run.attempts >= spec.max_attempts:
                 logger.error("Job %s for %s failed %s times: giving up", spec.name, key, run.attempts)
                 return run
             delay = spec.retry_delays[min(run.attempts - 1, len(spec.retry_delays) - 1)] if spec.retry_delays else 0
             sleep(delay)
-            _retake(run, utcnow())
+            _retake(run, timeutils.utcnow())
             continue
         run.status = JobRunStatus.SUCCEEDED.value
         run.summary = (summary or "")[:4000]
         run.error = ""
-        run.finished_at = utcnow()
+        run.finished_at = timeutils.utcnow()
         db.session.commit()
         logger.info("Job %s for %s succeeded: %s", spec.name, key, run.summary)
         return run

@@ -27,6 +27,7 @@ from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, select, u
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
+from . import timeutils
 from .timeutils import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -162,6 +163,7 @@ def queue_email(
     text_body, html_body = render_email(template, context)
     queued: list[OutboxEmail] = []
     seen: set[str] = set()
+    now = timeutils.utcnow()
     for recipient in recipients:
         address, user_id = _recipient_address(recipient)
         if not address or address.lower() in seen:
@@ -179,7 +181,8 @@ def queue_email(
             html_body=html_body,
             status=OutboxStatus.PENDING.value,
             attempts=0,
-            next_attempt_at=utcnow(),
+            next_attempt_at=now,
+            created_at=now,
             dedup_key=key,
         )
         for attachment in attachments:
@@ -323,7 +326,7 @@ def send_pending(now: datetime | None = None, limit: int = BATCH_SIZE) -> SendRe
     if current_app.config["MAIL_DELIVERY"] != "smtp":
         logger.info("MAIL_DELIVERY is %s: e-mails stay in the outbox", current_app.config["MAIL_DELIVERY"])
         return report
-    now = now or utcnow()
+    now = now or timeutils.utcnow()
     release_stale_claims(now)
     due_ids = list(
         db.session.scalars(
@@ -355,7 +358,7 @@ def send_pending(now: datetime | None = None, limit: int = BATCH_SIZE) -> SendRe
                 report.failed += 1
                 continue
             email.status = OutboxStatus.SENT.value
-            email.sent_at = utcnow()
+            email.sent_at = timeutils.utcnow()
             email.attempts += 1
             email.claimed_at = None
             email.last_error = ""

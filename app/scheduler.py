@@ -22,7 +22,8 @@ from flask_babel import lazy_gettext as _l
 from . import jobs
 from .formatting import format_timestamp
 from .jobs import JobSpec
-from .timeutils import PARIS, utcnow
+from . import timeutils
+from .timeutils import PARIS
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def _run_scheduled(app: Flask, name: str) -> None:
     """Run one job for the period that has just fired, in an application context of its own."""
     with app.app_context():
         spec = find_spec(name)
-        fire_time = jobs.last_fire_time(spec, utcnow())
+        fire_time = jobs.last_fire_time(spec, timeutils.utcnow())
         if fire_time is None:
             logger.warning("Job %s fired with no scheduled time in its window: skipped", name)
             return
@@ -114,7 +115,7 @@ def run_command() -> None:
     app = current_app._get_current_object()
     specs = job_specs()
     logger.info("Scheduler starting with %s jobs (time zone Europe/Paris)", len(specs))
-    jobs.catch_up(specs, utcnow())
+    jobs.catch_up(specs, timeutils.utcnow())
     scheduler = build_scheduler(app)
 
     def stop(signum, frame) -> None:
@@ -132,7 +133,7 @@ def run_command() -> None:
 @scheduler_cli.command("list")
 def list_command() -> None:
     """Show each job, its schedule and its next run in Europe/Paris."""
-    now = utcnow()
+    now = timeutils.utcnow()
     for spec in job_specs():
         next_run = jobs.next_fire_time(spec, now)
         click.echo(
@@ -152,7 +153,7 @@ def list_command() -> None:
 def run_once_command(job: str, at: str | None) -> None:
     """Run JOB once for its latest period, unless a run already took that period."""
     spec = find_spec(job)
-    now = datetime.fromisoformat(at) if at else utcnow()
+    now = datetime.fromisoformat(at) if at else timeutils.utcnow()
     if now.tzinfo is None:
         now = now.replace(tzinfo=PARIS)
     fire_time = jobs.last_fire_time(spec, now)

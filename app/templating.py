@@ -21,6 +21,9 @@ NAVIGATION = (
     ("campaigns.list_campaigns", _l("Campaigns"), (Role.CATALOG_MANAGER, Role.FINANCE, Role.ADMIN)),
     ("reports.dashboard", _l("Reports"), (Role.CATALOG_MANAGER, Role.FINANCE, Role.ADMIN)),
     ("reports.my_report", _l("Reports"), (Role.BUYER, Role.APPROVER)),
+    ("subscriptions.list_subscriptions", _l("Subscriptions"), (Role.BUYER, Role.APPROVER)),
+    ("approval.edit_rules", _l("Approval rules"), (Role.APPROVER,)),
+    ("admin.job_runs", _l("Jobs and outbox"), (Role.ADMIN,)),
 )
 
 

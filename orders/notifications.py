@@ -12,12 +12,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from app.auth.models import User
 from app.auth.roles import Role
 from app.extensions import db
+from app.formatting import format_day
 from app.mail import MAIL_LOCALE, OutboxEmail, absolute_url, queue_email
 from app.timeutils import PARIS
 from members.models import Member, MembershipStatus
@@ -35,9 +37,10 @@ logger = logging.getLogger(__name__)
 CAMPAIGN_CLOSING_NOTICE_DAYS = 7
 
 
-def _subject(message: str, **values) -> str:
+def _subject(message) -> str:
+    """Render a lazy subject in French, the language of every e-mail."""
     with force_locale(MAIL_LOCALE):
-        return _(message, **values)
+        return str(message)
 
 
 def _order_context(order: Order) -> dict:
@@ -60,7 +63,9 @@ def notify_order_submitted(order: Order) -> list[OutboxEmail]:
     return queue_email(
         recipients,
         template="order_submitted",
-        subject=_subject("Order %(number)s to approve: %(school)s", number=order.number, school=order.school.name),
+        subject=_subject(
+            _l("Order %(number)s to approve: %(school)s", number=order.number, school=order.school.name)
+        ),
         context={**_order_context(order), "second_approval": needs_second_approval(order)},
     )
 
@@ -70,7 +75,7 @@ def notify_second_approval_needed(order: Order, first_approver: User) -> list[Ou
     return queue_email(
         eligible_approvers(order),
         template="order_second_approval",
-        subject=_subject("Order %(number)s needs a second approval", number=order.number),
+        subject=_subject(_l("Order %(number)s needs a second approval", number=order.number)),
         context={**_order_context(order), "first_approver": first_approver},
     )
 
@@ -78,11 +83,10 @@ def notify_second_approval_needed(order: Order, first_approver: User) -> list[Ou
 def notify_order_decided(order: Order) -> list[OutboxEmail]:
     """Tell the buyer that their order was approved, or rejected with the approver's reason."""
     approved = order.status == "approved"
-    subject = (
-        _subject("Order %(number)s approved", number=order.number)
-        if approved
-        else _subject("Order %(number)s rejected", number=order.number)
-    )
+    if approved:
+        subject = _subject(_l("Order %(number)s approved", number=order.number))
+    else:
+        subject = _subject(_l("Order %(number)s rejected", number=order.number))
     return queue_email(
         [order.created_by],
         template="order_approved" if approved else "order_rejected",
@@ -93,12 +97,17 @@ def notify_order_decided(order: Order) -> list[OutboxEmail]:
 
 def notify_approval_reminder(order: Order, *, days_waiting: int, step: int) -> list[OutboxEmail]:
     """Remind the approvers who may still approve ``order``; once per order and reminder step."""
+    with force_locale(MAIL_LOCALE):
+        subject = ngettext(
+            "Reminder: order %(number)s has waited %(num)d day for approval",
+            "Reminder: order %(number)s has waited %(num)d days for approval",
+            days_waiting,
+            number=order.number,
+        )
     return queue_email(
         eligible_approvers(order),
         template="approval_reminder",
-        subject=_subject(
-            "Reminder: order %(number)s has waited %(days)s days for approval", number=order.number, days=days_waiting
-        ),
+        subject=subject,
         context={**_order_context(order), "days_waiting": days_waiting},
         dedup_key=f"approval_reminder:{order.id}:{step}",
     )
@@ -111,10 +120,12 @@ def notify_renewal_prepared(cart: Order, subscription: Subscription, buyer: User
         [buyer],
         template="renewal_prepared",
         subject=_subject(
-            "Renewal %(year)s to review: %(product)s for %(school)s",
-            year=f"{next_year}-{next_year + 1}",
-            product=subscription.product.name,
-            school=subscription.school.name,
+            _l(
+                "Renewal %(year)s to review: %(product)s for %(school)s",
+                year=f"{next_year}-{next_year + 1}",
+                product=subscription.product.name,
+                school=subscription.school.name,
+            )
         ),
         context={
             "subscription": subscription,
@@ -168,12 +179,12 @@ def notify_campaigns(fire_time: datetime) -> str:
     for campaign in campaigns:
         if buyers is None:
             buyers = _active_buyers()
+        closes_on = format_day(campaign.closes_on)
         opening += len(
             queue_email(
                 buyers,
                 template="campaign_opening",
-                subject=_subject("Campaign %(name)s is open until %(day)s", name=campaign.name,
-                                 day=campaign.closes_on.strftime("%d/%m/%Y")),
+                subject=_subject(_l("Campaign %(name)s is open until %(day)s", name=campaign.name, day=closes_on)),
                 context=_campaign_context(campaign),
                 dedup_key=f"campaign_opening:{campaign.id}",
             )
@@ -183,8 +194,7 @@ def notify_campaigns(fire_time: datetime) -> str:
                 queue_email(
                     buyers,
                     template="campaign_closing",
-                    subject=_subject("Campaign %(name)s closes on %(day)s", name=campaign.name,
-                                     day=campaign.closes_on.strftime("%d/%m/%Y")),
+                    subject=_subject(_l("Campaign %(name)s closes on %(day)s", name=campaign.name, day=closes_on)),
                     context={**_campaign_context(campaign), "days_left": (campaign.closes_on - today).days},
                     dedup_key=f"campaign_closing:{campaign.id}",
                 )

@@ -28,6 +28,7 @@ from app.auth.models import User
 from app.auth.roles import Role
 from app.extensions import db
 from app.money import line_net_amount, round_amount, round_unit_price
+from app import timeutils
 from app.timeutils import PARIS, UTCDateTime, school_year_of, utcnow
 from catalog.models import ProductStatus, SaleUnit
 
@@ -177,7 +178,7 @@ def apply_pro_rata(order: Order, order_day: date) -> int:
 
 def create_subscriptions(order: Order) -> list[Subscription]:
     """Create one subscription per subscription line of an approved order (once per line)."""
-    order_day = (order.submitted_at or utcnow()).astimezone(PARIS).date()
+    order_day = (order.submitted_at or timeutils.utcnow()).astimezone(PARIS).date()
     school_year = school_year_for_order(order, order_day)
     starts_on, ends_on = school_year_bounds(school_year)
     months = pro_rata_months(order_day, school_year)
@@ -303,7 +304,7 @@ def prepare_renewal(subscription: Subscription, day: date) -> Order | None:
     else:
         services.change_line_quantity(cart, line.id, quantity)
     subscription.renewal_order_id = cart.id
-    subscription.renewal_prepared_at = utcnow()
+    subscription.renewal_prepared_at = timeutils.utcnow()
     db.session.flush()
     notify_renewal_prepared(cart, subscription, buyer, quantity)
     logger.info(

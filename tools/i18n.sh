@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Extract, update and compile the French catalogues. Each domain keeps its own catalogue in
 # <domain>/translations, built from <domain>/ and templates/<domain>/; the kernel's catalogue in
-# app/translations covers app/ and the shared templates (base, _form, auth, errors).
+# app/translations covers app/ and the shared templates (base, _form, auth, errors, mail, admin,
+# notifications).
 #   tools/i18n.sh update [domain...]   extract the msgids and merge them into messages.po
 #   tools/i18n.sh compile              compile every messages.po into messages.mo
 set -euo pipefail
@@ -14,7 +15,7 @@ shift || true
 
 sources_of() {
   if [ "$1" = app ]; then
-    echo "app templates/base.html templates/_form.html templates/accessibility.html templates/auth templates/errors"
+    echo "app templates/base.html templates/_form.html templates/accessibility.html templates/auth templates/errors templates/mail templates/admin templates/notifications"
   elif [ "$1" = orders ]; then
     # Campaign modules sit in orders/ but their messages live in the reports catalogue.
     echo "$(find orders -name '*.py' ! -name 'campaign*' | sort) templates/orders"
