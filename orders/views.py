@@ -342,6 +342,9 @@ def _apply_transition(order_id: int, target: OrderStatus, success_message: str):
         _flash_error(error)
         return redirect(url_for("orders.order_detail", order_id=order_id), code=303)
     db.session.commit()
+    if target == OrderStatus.APPROVED and order.status == OrderStatus.SUBMITTED.value:
+        # Above the member's threshold (orders/approval.py) a first approval waits for a second one.
+        success_message = _("Your approval of order %(number)s is recorded: a second approver must approve it too.")
     flash(success_message % {"number": order.number or order.id}, "success")
     if target == OrderStatus.DRAFT:
         return redirect(url_for("orders.cart", school_id=order.school_id), code=303)

@@ -14,6 +14,9 @@ from aiosmtpd.controller import Controller
 
 from app import timeutils
 
+# A test client logged in as a given user, from the orders suite.
+from ..orders.conftest import client_for  # noqa: F401
+
 # 10 March 2026, 11:00 in Paris.
 FIXED_NOW = datetime(2026, 3, 10, 10, 0, tzinfo=timezone.utc)
 
