@@ -114,6 +114,7 @@ def _import_models() -> None:
                 raise
     # Approval rules and subscriptions belong to orders but keep their models beside their rules.
     from orders import approval, subscriptions  # noqa: F401
+    from invoicing import stripe_models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -137,6 +138,10 @@ def _register_blueprints(app: Flask) -> None:
     from orders.campaign_views import bp as campaigns_bp
 
     app.register_blueprint(campaigns_bp)
+
+    from invoicing.stripe_views import bp as stripe_payments_bp
+
+    app.register_blueprint(stripe_payments_bp)
 
     # Notification pages, approval rules and subscriptions (app/notification_views.py, orders/*_views.py).
     from orders.approval_views import bp as approval_bp

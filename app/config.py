@@ -120,6 +120,46 @@ def _validated_database_url(url: str) -> str:
     return url
 
 
+STRIPE_PAYMENT_METHODS = ("card", "sepa_debit", "customer_balance")
+
+
+def load_stripe_settings() -> dict:
+    """Read the optional Stripe settings; without STRIPE_SECRET_KEY online payment is off.
+
+    Raises ConfigurationError when a key comes without its webhook secret, when a payment
+    method is unknown or when STRIPE_API_BASE is not an http(s) address.
+    """
+    secret_key = _env("STRIPE_SECRET_KEY")
+    webhook_secret = _env("STRIPE_WEBHOOK_SECRET")
+    if secret_key and not webhook_secret:
+        raise ConfigurationError(
+            "STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is missing: set both (the webhook "
+            "signing secret whsec_... of the endpoint /payments/stripe/webhook), or neither to "
+            "turn online payment off."
+        )
+    methods_text = _env("STRIPE_PAYMENT_METHODS", "card,sepa_debit")
+    methods = tuple(method.strip() for method in methods_text.split(",") if method.strip())
+    unknown = [method for method in methods if method not in STRIPE_PAYMENT_METHODS]
+    if unknown or not methods:
+        raise ConfigurationError(
+            f"STRIPE_PAYMENT_METHODS={methods_text!r} is invalid: give a comma-separated list of "
+            f"{', '.join(STRIPE_PAYMENT_METHODS)}, for example card,sepa_debit."
+        )
+    api_base = _env("STRIPE_API_BASE")
+    if api_base is not None and not api_base.startswith(("http://", "https://")):
+        raise ConfigurationError(
+            f"STRIPE_API_BASE={api_base!r} is invalid: give an http(s) address such as "
+            "http://127.0.0.1:12111, or leave it unset to use Stripe's own API."
+        )
+    return {
+        "STRIPE_SECRET_KEY": secret_key,
+        "STRIPE_WEBHOOK_SECRET": webhook_secret,
+        "STRIPE_PAYMENT_METHODS": methods,
+        # None means Stripe's own API; tests point it at a fake server on 127.0.0.1.
+        "STRIPE_API_BASE": api_base.rstrip("/") if api_base else None,
+    }
+
+
 def build_config(overrides: dict | None = None) -> dict:
     """Build the Flask configuration from the environment, then apply overrides (tests).
 
@@ -174,6 +214,8 @@ def build_config(overrides: dict | None = None) -> dict:
             f"RENEWAL_START={renewal_start!r} is invalid: give a month and day as MM-DD, for example 06-01."
         ) from exc
 
+    stripe_settings = load_stripe_settings()
+
     config = {
         "CENTRALE_ENV": env_name,
         "SECRET_KEY": secret_key,
@@ -202,6 +244,7 @@ def build_config(overrides: dict | None = None) -> dict:
         # (month, day) from which the daily renewal job prepares next school year's renewals.
         "RENEWAL_START": (renewal_month, renewal_day),
         "TESTING": env_name == "testing",
+        **stripe_settings,
     }
     if overrides:
         config.update(overrides)

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from app.errors import DomainError
 
 from . import exports, services
+from .stripe_cli import stripe_cli
 
 logger = logging.getLogger(__name__)
 
@@ -55,4 +56,4 @@ def export_command(date_from: str, date_to: str, export_format: str, statuses: t
     click.echo(_("%(count)s documents exported to %(path)s.", count=len(documents), path=str(output)))
 
 
-COMMANDS = [invoicing_cli]
+COMMANDS = [invoicing_cli, stripe_cli]
