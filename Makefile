@@ -32,9 +32,14 @@ migrate: venv translations
 demo: migrate
 	$(BIN)/flask demo load
 
+# The scheduler process (outbox e-mails, reminders, renewals, campaign closing) runs beside the
+# development server and is stopped when the server stops.
 run: demo
 	$(BIN)/flask demo accounts
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask scheduler run & scheduler=$$!; \
+	$(BIN)/flask run --host 127.0.0.1 --port 5000 & server=$$!; \
+	trap 'kill $$server $$scheduler 2>/dev/null; wait $$server $$scheduler 2>/dev/null' EXIT INT TERM; \
+	wait $$server
 
 # tools/pytest-strict.sh makes "no test collected" (pytest's exit code 5) a failure.
 test: dev-venv translations
