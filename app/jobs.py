@@ -2,8 +2,8 @@
 
 A job run is identified by the job's name and its period key, the scheduled fire time in
 Europe/Paris (``2027-03-28T06:00+02:00``). Before running, a process inserts the JobRun row and
-commits; the unique constraint on (job_name, period_key) makes a second process's insert fail,
-and that process skips the period. A failed run is retried up to ``max_attempts`` times in all,
+commits. The unique constraint on (job_name, period_key) makes a second process's insert fail,
+so that process skips the period. A failed run is retried up to ``max_attempts`` times in all,
 by the process that holds it or, once the attempts left the row failed, by the next catch-up.
 """
 
@@ -40,10 +40,11 @@ class JobRunStatus(str, enum.Enum):
     FAILED = "failed"
 
 
+# Msgids distinct from other domains' payment statuses, because the catalogues share one namespace.
 JOB_RUN_STATUS_LABELS = {
-    JobRunStatus.RUNNING: _l("Running"),
-    JobRunStatus.SUCCEEDED: _l("Succeeded"),
-    JobRunStatus.FAILED: _l("Failed"),
+    JobRunStatus.RUNNING: _l("Job running"),
+    JobRunStatus.SUCCEEDED: _l("Job succeeded"),
+    JobRunStatus.FAILED: _l("Job failed"),
 }
 
 
@@ -184,7 +185,7 @@ def run_job(spec: JobSpec, fire_time: datetime, *, sleep: Callable[[float], None
             summary = spec.function(fire_time)
             db.session.commit()
         # The runner is the last place a job's error can be caught: any exception is recorded
-        # on the run and logged with its traceback, then retried.
+        # on the run and logged with its traceback, then retried while attempts are left.
         except Exception as error:  # noqa: BLE001
             db.session.rollback()
             logger.exception("Job %s for %s failed (attempt %s)", spec.name, key, run.attempts)

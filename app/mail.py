@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Retries: 1, 2, 4... minutes after each failure, at most 6 hours apart; after 8 failed
-# attempts (about 4 hours in all) the e-mail is marked failed and shown on the admin page.
+# A failed e-mail is tried again 1, 2, 4... minutes later, at most 6 hours apart. After 8 failed
+# attempts (about 4 hours in all) it is marked failed and stays on the admin outbox page.
 MAX_ATTEMPTS = 8
 FIRST_RETRY_DELAY = timedelta(minutes=1)
 MAX_RETRY_DELAY = timedelta(hours=6)
@@ -44,7 +44,7 @@ MAX_RETRY_DELAY = timedelta(hours=6)
 STALE_CLAIM_AFTER = timedelta(minutes=15)
 SMTP_TIMEOUT_SECONDS = 30
 BATCH_SIZE = 200
-# Outbox and notification pages show the e-mails in French whatever the sender's locale.
+# E-mails are written in French, whatever the locale of the user whose action queued them.
 MAIL_LOCALE = "fr"
 
 
@@ -59,7 +59,7 @@ OUTBOX_STATUS_LABELS = {
     OutboxStatus.PENDING: _l("Waiting to be sent"),
     OutboxStatus.SENDING: _l("Being sent"),
     OutboxStatus.SENT: _l("Sent"),
-    OutboxStatus.FAILED: _l("Failed"),
+    OutboxStatus.FAILED: _l("Not sent after repeated failures"),
 }
 
 
@@ -319,8 +319,8 @@ def send_pending(now: datetime | None = None, limit: int = BATCH_SIZE) -> SendRe
     """Send the due pending e-mails, each claimed first so that no e-mail is sent twice.
 
     Does nothing unless MAIL_DELIVERY is smtp. A refused message goes back to pending with a
-    backoff; a connection failure also ends the batch, since the next rows would fail the same way.
-    Commits after each e-mail.
+    backoff. A connection failure also ends the batch, because the next rows would fail the same
+    way. Commits after each e-mail.
     """
     report = SendReport()
     if current_app.config["MAIL_DELIVERY"] != "smtp":

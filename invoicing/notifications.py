@@ -58,7 +58,7 @@ def _context(invoice: Invoice) -> dict:
 
 
 def notify_document_issued(invoice: Invoice) -> list[OutboxEmail]:
-    """Send the issued invoice or credit note, its Factur-X PDF attached, to the member's finance contact."""
+    """Queue the issued invoice or credit note, its Factur-X PDF attached, for the member's finance contact."""
     with force_locale(MAIL_LOCALE):
         if invoice.is_credit_note:
             subject = _("Credit note %(number)s from %(centrale)s", number=invoice.number, centrale=_centrale_name())

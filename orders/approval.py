@@ -1,7 +1,7 @@
 """Approval rules per member: a second approver above an amount, and reminders of waiting orders.
 
 A member's approver sets the rule. An order whose gross amount (TTC) is strictly above the
-member's threshold needs the approvals of two different approvers; neither may be the user who
+member's threshold needs the approvals of two different approvers. Neither may be the user who
 placed it. Each approval is kept in ``order_approvals`` until the order is submitted again.
 """
 

@@ -166,7 +166,7 @@ def notify_campaigns(fire_time: datetime) -> str:
     """Announce to every active member's buyers the campaigns that opened and those closing soon.
 
     A campaign is announced once when it is open on the job's day, and once more when it closes
-    within CAMPAIGN_CLOSING_NOTICE_DAYS days; dedup keys make a rerun send nothing new.
+    within CAMPAIGN_CLOSING_NOTICE_DAYS days. Dedup keys make a rerun queue nothing new.
     """
     today = fire_time.astimezone(PARIS).date()
     campaigns = db.session.scalars(

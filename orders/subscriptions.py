@@ -7,7 +7,7 @@
   2026-2027 pays February to August, 7/12 of the yearly price.
 - From RENEWAL_START (1 June by default) the daily renewal job puts, for each subscription of
   the current year, a renewal line sized on the school's current counts into the buyer's cart
-  for that school, and tells the buyer, who reviews and submits it.
+  for that school, and notifies the buyer, who reviews and submits it.
 """
 
 from __future__ import annotations
