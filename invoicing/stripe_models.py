@@ -102,8 +102,8 @@ class StripePaymentIntent(db.Model):
 
     ``recorded_at`` is set once the succeeded amount went through record_payment (the part
     above the invoice's balance becomes a StripeCredit). ``refunded_amount`` is the total
-    Stripe reports as refunded; ``refund_applied_amount`` the part already taken off the
-    invoice, so refunds apply once whatever order the events arrive in.
+    Stripe reports as refunded. ``refund_applied_amount`` is the part already taken off the
+    invoice, so each refund applies once whatever order the events arrive in.
     """
 
     __tablename__ = "stripe_payment_intents"

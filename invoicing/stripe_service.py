@@ -1,11 +1,11 @@
 """Online payment through Stripe: Checkout Sessions, webhook events, bank transfers received on
 members' virtual IBANs, and the job that re-reads what a lost webhook would leave wrong.
 
-Stripe delivers each event at least once and in any order, so every handler is idempotent:
-an event id is stored once (StripeEvent, unique) in the same transaction as its effect, a
-payment intent's payment is recorded once (``recorded_at``), refunds apply the difference
-between Stripe's running total and what was already applied, and a succeeded payment never
-goes back to processing. Payments go through invoicing.payments.record_payment, exactly like
+Stripe delivers each event at least once and in any order, so every handler is idempotent.
+An event id is stored once (StripeEvent, unique) in the same transaction as its effect. A
+payment intent's payment is recorded once (``recorded_at``). Refunds apply the difference
+between Stripe's running total and what was already applied. A succeeded payment never goes
+back to processing. Payments go through invoicing.payments.record_payment, exactly like
 a payment finance records by hand. Services flush; the caller commits.
 """
 
@@ -74,7 +74,7 @@ STATUS_RANKS = {
 
 
 class DuplicateEvent(Exception):
-    """The webhook event was already handled; the caller rolls back and answers 200."""
+    """The webhook event was already handled, so the caller rolls back and returns 200."""
 
 
 # --- Reading -----------------------------------------------------------------------------
@@ -289,8 +289,8 @@ def ensure_virtual_iban(member: Member) -> StripeCustomer:
 def handle_event(event: dict) -> StripeEvent:
     """Record a verified webhook event once and apply its effect in the same transaction.
 
-    Raises DuplicateEvent when the event id was already recorded (by an earlier delivery, or
-    by a concurrent one that committed first); the caller then rolls back.
+    Raises DuplicateEvent when the event id was already recorded by an earlier delivery or by
+    a concurrent one that committed first. The caller then rolls back.
     """
     event_id = event["id"]
     if db.session.scalar(select(StripeEvent.id).where(StripeEvent.event_id == event_id)) is not None:
@@ -548,8 +548,8 @@ def reconcile_bank_transfer(transaction: dict, when: datetime) -> str:
     transaction already reconciled is skipped.
 
     NOTE: the money stays in the customer's cash balance on Stripe until it is applied to a
-    payment there (automatic reconciliation, or by hand in the Stripe dashboard); this records
-    the payments in the centrale's books only.
+    payment there, by Stripe's automatic reconciliation or by hand in the dashboard. This
+    function records the payments in the centrale's books only.
     """
     if transaction.get("type") != "funded":
         return f"ignored: cash balance transaction of type {transaction.get('type')}"
@@ -653,8 +653,10 @@ class ReconciliationResult:
 
 
 def reconcile(now: datetime | None = None, delay: timedelta = RECONCILE_DELAY) -> ReconciliationResult:
-    """Re-read from Stripe the sessions and payment intents left open for longer than ``delay``,
-    and the transfers received on virtual IBANs, and apply what a lost webhook would have.
+    """Re-read open sessions, unsettled payment intents and virtual IBAN transfers from Stripe.
+
+    Sessions and intents unchanged for ``delay`` are read again and applied as a lost webhook
+    would have applied them.
 
     Does nothing (and calls nothing) when Stripe is not configured. A Stripe error on one
     object is logged and counted, and the others go on.
@@ -713,7 +715,8 @@ def _reread(object_ids, retrieve, apply, now: datetime) -> tuple[int, int]:
         try:
             apply(retrieve(object_id), now, authoritative=True)
             done += 1
-        except DomainError:
+        except DomainError as error:
+            logger.warning("Stripe reconciliation of %s failed: %s", object_id, error)
             errors += 1
     return done, errors
 

@@ -34,7 +34,7 @@ def unflatten(pairs: list[tuple[str, str]]) -> dict:
     for key, value in pairs:
         parts = key.replace("]", "").split("[")
         node = root
-        for part, following in zip(parts, parts[1:]):
+        for part in parts[:-1]:
             node = node.setdefault(part, {})
         node[parts[-1]] = value
 

@@ -1,5 +1,6 @@
 """Paying an invoice online: the Checkout Session, its idempotency, access, and Stripe switched off."""
 
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -51,8 +52,6 @@ def test_checkout_session_for_balance(stripe_on, invoices, member_buyer, login):
 
 def test_checkout_partly_paid_balance(stripe_on, invoices, member_buyer, login):
     invoice = invoices.issued(member=member_buyer.member, gross="300.00")
-    from datetime import date
-
     record_payment(invoice, paid_on=date(2026, 4, 10), amount=Decimal("100.05"), reference="Mandat 12", actor=None)
     client = login(member_buyer)
 
@@ -78,7 +77,7 @@ def test_double_click_one_session(stripe_on, invoices, member_buyer, login):
 
 
 def test_retry_after_lost_answer_same_session(stripe_on, invoices, member_buyer):
-    """A retry whose first answer was lost (the row never stored) gets Stripe's same session."""
+    """A retry after a lost response (the row never stored) gets Stripe's same session."""
     invoice = invoices.issued(member=member_buyer.member)
     urls = {"success_url": "http://127.0.0.1/ok", "cancel_url": "http://127.0.0.1/cancel"}
     first = stripe_service.start_checkout(invoice, actor=member_buyer, **urls)
@@ -130,8 +129,6 @@ def test_checkout_finance_forbidden(stripe_on, invoices, factories, login):
 
 def test_paid_invoice_not_payable(stripe_on, invoices, member_buyer, login):
     invoice = invoices.issued(member=member_buyer.member)
-    from datetime import date
-
     record_payment(invoice, paid_on=date(2026, 4, 10), amount=Decimal("120.00"), reference="Mandat 13", actor=None)
     client = login(member_buyer)
 
