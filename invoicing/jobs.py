@@ -11,6 +11,7 @@ from app.timeutils import PARIS
 
 from .notifications import notify_overdue
 from .payments import overdue_invoices
+from .stripe_service import reconcile_job
 
 
 def remind_overdue_invoices(fire_time: datetime) -> str:
@@ -28,5 +29,12 @@ JOBS = [
         description=_l("Remind members of their overdue invoices"),
         hour=6,
         minute=0,
+    ),
+    JobSpec(
+        name="reconcile_stripe_payments",
+        function=reconcile_job,
+        description=_l("Re-read from Stripe the online payments left open, in case a webhook was lost"),
+        hour="*",
+        minute=20,
     ),
 ]
