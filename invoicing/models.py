@@ -30,6 +30,7 @@ from app.timeutils import UTCDateTime, utcnow
 if TYPE_CHECKING:
     from app.auth.models import User
     from members.models import Member
+    from orders.campaign_models import Settlement
     from orders.models import OrderLine
 
 
@@ -200,8 +201,9 @@ class InvoiceLine(db.Model):
     """A line of an invoice or credit note, copied from an order line or written freely.
 
     ``order_line_id`` links a line to the approved order line it invoices; a credit note line
-    links to the invoice line it cancels through ``credited_line_id``. Lines of future
-    settlement invoices can carry neither and describe the adjustment in their name.
+    links to the invoice line it cancels through ``credited_line_id``. A line of a settlement
+    credit note or complementary invoice carries neither: ``settlement_id`` names the campaign
+    settlement whose difference it invoices, and its name describes the adjustment.
     """
 
     __tablename__ = "invoice_lines"
@@ -217,6 +219,7 @@ class InvoiceLine(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id"), index=True)
     credited_line_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_lines.id"), index=True)
+    settlement_id: Mapped[int | None] = mapped_column(ForeignKey("settlements.id"), index=True)
     order_number: Mapped[str] = mapped_column(String(20), default="")
     school_name: Mapped[str] = mapped_column(String(200), default="")
     reference: Mapped[str] = mapped_column(String(40), default="")
@@ -232,6 +235,7 @@ class InvoiceLine(db.Model):
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
     order_line: Mapped[OrderLine | None] = relationship("OrderLine")
     credited_line: Mapped[InvoiceLine | None] = relationship("InvoiceLine", remote_side=[id])
+    settlement: Mapped[Settlement | None] = relationship("Settlement")
 
     def taxable(self) -> TaxableLine:
         return TaxableLine(

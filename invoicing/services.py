@@ -33,7 +33,7 @@ from members.models import ChorusRequirement, Member
 from orders.models import Order, OrderLine
 from orders.states import OrderStatus
 
-from . import documents, notifications
+from . import documents, notifications, settlements
 from .models import (
     SERIES,
     DocumentKind,
@@ -182,7 +182,9 @@ def _paris():
 # --- Drafts -------------------------------------------------------------------------------
 
 
-def _line_from_order(order: Order, line: OrderLine, position: int) -> InvoiceLine:
+def _line_from_order(order: Order, line: OrderLine, position: int, final_price: Decimal | None = None) -> InvoiceLine:
+    """Copy an order line; ``final_price`` replaces the provisional price of a closed campaign."""
+    unit_price = line.unit_price if final_price is None else final_price
     return InvoiceLine(
         position=position,
         order_line_id=line.id,
@@ -192,11 +194,11 @@ def _line_from_order(order: Order, line: OrderLine, position: int) -> InvoiceLin
         name=line.name,
         unit=line.unit,
         quantity=line.quantity,
-        unit_price=line.unit_price,
+        unit_price=unit_price,
         vat_category=line.vat_category,
         vat_rate=line.vat_rate,
         vat_exemption_reason=line.vat_exemption_reason or "",
-        net_amount=line.net_amount,
+        net_amount=line.net_amount if final_price is None else line_net_amount(line.quantity, unit_price),
     )
 
 
@@ -222,7 +224,8 @@ def create_invoice_drafts(
 
     ``grouping`` is GROUP_PER_ORDER (one invoice per order) or GROUP_PER_MEMBER (one invoice
     per member and Chorus Pro references: an invoice carries one service code and one
-    engagement number, so orders that differ on them get separate invoices).
+    engagement number, so orders that differ on them get separate invoices). A pooled line
+    of a closed campaign is invoiced at its final price (see invoicing.settlements).
     """
     if grouping not in (GROUP_PER_ORDER, GROUP_PER_MEMBER):
         raise ValidationFailed(_l("Grouping %(value)s is invalid: choose per order or per member.", value=grouping))
@@ -241,6 +244,9 @@ def create_invoice_drafts(
             key = ("member", order.member_id, order.service_code, order.engagement_number)
         groups.setdefault(key, []).append((order, lines))
 
+    final_prices = settlements.final_unit_prices(
+        [line for entries in groups.values() for _order, lines in entries for line in lines]
+    )
     drafts = []
     for entries in groups.values():
         group_orders = [order for order, _lines in entries]
@@ -263,7 +269,7 @@ def create_invoice_drafts(
         for order, lines in entries:
             for line in lines:
                 position += 1
-                invoice.lines.append(_line_from_order(order, line, position))
+                invoice.lines.append(_line_from_order(order, line, position, final_prices.get(line.id)))
         _refresh_amounts(invoice)
         db.session.add(invoice)
         drafts.append(invoice)
@@ -446,7 +452,7 @@ def issue_blockers(invoice: Invoice) -> list[str]:
             )
     else:
         problems += _already_invoiced(invoice)
-    return problems
+    return problems + settlements.settlement_blockers(invoice) + settlements.absorption_blockers(invoice)
 
 
 def _already_invoiced(invoice: Invoice) -> list[str]:
@@ -506,6 +512,7 @@ def issue_invoice(invoice: Invoice, actor: User, *, issue_date: date | None = No
         documents.store_documents(invoice)
         if invoice.is_credit_note:
             _apply_credit_note(invoice)
+        settlements.mark_settlements_invoiced(invoice)
     db.session.flush()
     # The e-mail with the PDF is queued in the issue's transaction.
     notifications.notify_document_issued(invoice)

@@ -18,9 +18,10 @@ from app.extensions import db
 from app.money import parse_decimal
 from app.timeutils import today_paris
 from members.models import Member
+from orders.campaign_models import Campaign
 from orders.models import Order
 
-from . import exports, payments, services
+from . import exports, payments, services, settlements
 from .documents import document_filename
 from .forms import (
     CreateDraftsForm,
@@ -327,6 +328,55 @@ def create_credit_note(invoice_id: int):
     db.session.commit()
     flash(_("Draft credit note created: lower or remove lines to credit part of the invoice, then issue it."), "success")
     return redirect(url_for("invoicing.invoice_detail", invoice_id=credit_note.id))
+
+
+# --- Campaign settlements -----------------------------------------------------------------
+
+
+@bp.route("/settlements")
+@roles_required(*FINANCE)
+def settlements_to_invoice():
+    campaigns = settlements.closed_campaigns()
+    campaign_id = request.args.get("campaign_id", type=int)
+    campaign = next((item for item in campaigns if item.id == campaign_id), campaigns[0] if campaigns else None)
+    overview = settlements.campaign_settlement_overview(campaign) if campaign else []
+    return render_template(
+        "invoicing/settlements.html", campaigns=campaigns, campaign=campaign, overview=overview
+    )
+
+
+@bp.route("/settlements/<int:campaign_id>/members/<int:member_id>", methods=["POST"])
+@roles_required(*FINANCE)
+def invoice_settlements(campaign_id: int, member_id: int):
+    campaign = db.session.get(Campaign, campaign_id)
+    member = db.session.get(Member, member_id)
+    if campaign is None or member is None:
+        abort(404)
+    back = url_for("invoicing.settlements_to_invoice", campaign_id=campaign_id)
+    try:
+        documents = settlements.invoice_member_settlements(campaign, member, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        _flash_error(error)
+        return redirect(back)
+    except EInvoiceInvalid as error:
+        db.session.rollback()
+        logger.error("Settlements of member %s not invoiced, invalid XML: %s", member_id, error.errors)
+        flash(
+            _("The Factur-X XML failed validation, so nothing was issued: %(errors)s", errors="; ".join(error.errors[:5])),
+            "error",
+        )
+        return redirect(back)
+    db.session.commit()
+    flash(
+        _(
+            "%(member)s: %(numbers)s issued.",
+            member=member.name,
+            numbers=", ".join(document.number for document in documents),
+        ),
+        "success",
+    )
+    return redirect(back)
 
 
 # --- Payments -----------------------------------------------------------------------------
