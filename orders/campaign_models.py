@@ -214,3 +214,24 @@ class Settlement(db.Model):
     @property
     def difference_gross(self) -> Decimal:
         return self.difference_net + self.difference_vat
+
+
+class CampaignTotal(db.Model):
+    """The pooled lines of one member and product in a closed campaign, summed by the close.
+
+    The closing batch writes these rows once, in its transaction, so that the campaign report
+    reads a few thousand sums in place of scanning every line. They use the same formulas as
+    the live report: spend is the sum of each line's quantity x final unit price rounded to the
+    cent, savings the sum of quantity x (list price - final price), not rounded.
+    """
+
+    __tablename__ = "campaign_totals"
+    __table_args__ = (UniqueConstraint("campaign_id", "member_id", "product_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(14, 3))
+    spend_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    savings_amount: Mapped[Decimal] = mapped_column(Numeric(18, 7))

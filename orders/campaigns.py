@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, func, insert, select
 
 from app.auth.models import User
 from app.errors import DomainError, NotFound, ValidationFailed
@@ -36,6 +36,7 @@ from .campaign_models import (
     CampaignOrder,
     CampaignProduct,
     CampaignStatus,
+    CampaignTotal,
     Settlement,
     SettlementKind,
 )
@@ -191,10 +192,11 @@ def campaign_for_product(product_id: int, day: date) -> Campaign | None:
     )
 
 
-def campaign_totals(campaign_id: int, *, exclude_order_id: int | None = None) -> dict[int, Decimal]:
-    """Return {product_id: pooled quantity} over the campaign's counted orders, in one query."""
-    query = (
-        select(OrderLine.product_id, func.sum(OrderLine.quantity))
+def _pooled_lines(campaign_id: int, *columns):
+    """Select ``columns`` over the pooled lines of the campaign's counted orders."""
+    return (
+        select(*columns)
+        .select_from(OrderLine)
         .join(Order, Order.id == OrderLine.order_id)
         .join(CampaignOrder, CampaignOrder.order_id == Order.id)
         .join(
@@ -203,7 +205,13 @@ def campaign_totals(campaign_id: int, *, exclude_order_id: int | None = None) ->
             & (CampaignProduct.product_id == OrderLine.product_id),
         )
         .where(CampaignOrder.campaign_id == campaign_id, Order.status.in_(COUNTED_STATUSES))
-        .group_by(OrderLine.product_id)
+    )
+
+
+def campaign_totals(campaign_id: int, *, exclude_order_id: int | None = None) -> dict[int, Decimal]:
+    """Return {product_id: pooled quantity} over the campaign's counted orders, in one query."""
+    query = _pooled_lines(campaign_id, OrderLine.product_id, func.sum(OrderLine.quantity)).group_by(
+        OrderLine.product_id
     )
     if exclude_order_id is not None:
         query = query.where(Order.id != exclude_order_id)
@@ -388,6 +396,7 @@ def close_campaign(campaign: Campaign, *, user: User | None = None, now: datetim
         final_prices[product.id] = campaign_product.final_unit_price
 
     settlements = _record_settlements(locked, final_prices)
+    _record_totals(locked)
     locked.status = CampaignStatus.CLOSED.value
     locked.closed_at = now or utcnow()
     locked.closed_by_id = user.id if user is not None else None
@@ -452,6 +461,30 @@ def _record_settlements(campaign: Campaign, final_prices: dict[int, Decimal]) ->
         db.session.add(settlement)
         settlements.append(settlement)
     return settlements
+
+
+def _record_totals(campaign: Campaign) -> None:
+    """Store the campaign's pooled quantity, spend and savings per member and product.
+
+    One INSERT ... SELECT over the counted lines, after the final prices are flushed.
+    NOTE: the sums are those of the close. An order rejected or cancelled afterwards still
+    counts in them, as it counted in the final tier.
+    """
+    db.session.flush()
+    pooled = _pooled_lines(
+        campaign.id,
+        CampaignProduct.campaign_id,
+        Order.member_id,
+        OrderLine.product_id,
+        func.sum(OrderLine.quantity),
+        func.sum(func.round(OrderLine.quantity * CampaignProduct.final_unit_price, 2)),
+        func.sum(OrderLine.quantity * (CampaignProduct.list_unit_price - CampaignProduct.final_unit_price)),
+    ).group_by(CampaignProduct.campaign_id, Order.member_id, OrderLine.product_id)
+    db.session.execute(
+        insert(CampaignTotal).from_select(
+            ["campaign_id", "member_id", "product_id", "quantity", "spend_amount", "savings_amount"], pooled
+        )
+    )
 
 
 def campaign_settlements(campaign_id: int, member_id: int | None = None) -> list[Settlement]:
