@@ -134,10 +134,11 @@ def run_command() -> None:
 def list_command() -> None:
     """Show each job, its schedule and its next run in Europe/Paris."""
     now = timeutils.utcnow()
+    next_run_label = _("next run")
     for spec in job_specs():
         next_run = jobs.next_fire_time(spec, now)
         click.echo(
-            f"{spec.name:<28} {_('next run')} {format_timestamp(next_run) if next_run else '-'} "
+            f"{spec.name:<28} {next_run_label} {format_timestamp(next_run) if next_run else '-'} "
             f"(Europe/Paris)  {spec.description}"
         )
 
