@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import lazy_gettext as _l
 
 from app import einvoicing
@@ -29,7 +29,6 @@ logger = logging.getLogger(__name__)
 
 PDF_TEMPLATE = "orders/purchase_order_pdf.html"
 PDF_LOCALE = "fr"
-CONTRACTS_NOTE = _l("Contracts: {references}")
 
 
 @dataclass(frozen=True)
@@ -194,7 +193,16 @@ def build_order_data(order: Order) -> einvoicing.OrderData:
         delivery_identifier=school.uai,
         delivery_postcode=school.postcode,
         delivery_city=school.commune_name,
-        notes=[einvoicing.Note(text=str(CONTRACTS_NOTE.format(references=", ".join(contract_references))))]
+        notes=[
+            einvoicing.Note(
+                text=ngettext(
+                    "Contract: %(references)s",
+                    "Contracts: %(references)s",
+                    len(contract_references),
+                    references=", ".join(contract_references),
+                )
+            )
+        ]
         if len(contract_references) > 1
         else [],
     )
