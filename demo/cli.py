@@ -11,8 +11,9 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 
 from app.extensions import db
-from orders.campaigns import load_demo_campaigns
+from orders.campaign_demo import load_demo_campaigns
 
+from .finance import load_demo_finance
 from .loader import DEMO_ACCOUNTS, load_demo
 
 logger = logging.getLogger(__name__)
@@ -60,9 +61,21 @@ def load_command() -> None:
     )
     _load_example_catalogue()
     db.session.commit()
+
     # A closed and an open campaign, so that the reports have content; needs the catalogue above.
-    load_demo_campaigns()
+    # The closed one is closed by load_demo_finance, after its orders are invoiced.
+    load_demo_campaigns(close=False)
+    finance = load_demo_finance()
     db.session.commit()
+    click.echo(
+        _(
+            "Finance: %(invoices)s invoices, %(documents)s settlement credit notes or complementary "
+            "invoices and %(payments)s payments recorded.",
+            invoices=finance.invoices,
+            documents=finance.settlement_documents,
+            payments=finance.payments,
+        )
+    )
 
 
 @demo_cli.command("accounts")

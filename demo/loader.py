@@ -99,6 +99,8 @@ def _member_values(data_dir: Path, public_schools: list[dict[str, str]]) -> dict
         values[siren] = {
             "name": commune["nom"],
             "kind": MemberKind.COMMUNE.value,
+            # The data gives no street address; a commune's mail reaches it as "Mairie".
+            "address_line1": "Mairie",
             "insee_code": commune["commune_insee"],
             # A commune with several postcodes lists them with |; its first one is used.
             "postcode": commune["codes_postaux"].split("|")[0],

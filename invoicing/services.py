@@ -78,18 +78,25 @@ def uninvoiced_lines(order: Order) -> list[OrderLine]:
 
 def member_blockers(member: Member) -> list[str]:
     """Return why no invoice can be issued to ``member`` yet, whatever the order."""
+    problems = []
     if not member.billing_siret:
-        return [
-            str(
-                _l(
-                    "Billing SIRET of %(member)s is missing: Chorus Pro needs it to route the "
-                    "invoice. Enter it on the member's page, or import it with "
-                    "'flask members import-sirets'.",
-                    member=member.name,
-                )
+        problems.append(
+            _l(
+                "Billing SIRET of %(member)s is missing: Chorus Pro needs it to route the "
+                "invoice. Enter it on the member's page, or import it with "
+                "'flask members import-sirets'.",
+                member=member.name,
             )
-        ]
-    return []
+        )
+    if not (member.address_line1 and member.postcode and member.city):
+        problems.append(
+            _l(
+                "Postal address of %(member)s is incomplete: an invoice must name the buyer's "
+                "address. Enter its address line, postcode and city on the member's page.",
+                member=member.name,
+            )
+        )
+    return [str(problem) for problem in problems]
 
 
 def reference_blockers(member: Member, service_code: str, engagement_number: str) -> list[str]:

@@ -2,7 +2,9 @@
 
 The orders are built directly, with past submission dates, and priced by the same
 apply_campaign_pricing as a real submission. Loading twice changes nothing: a campaign whose
-name exists is left as it is.
+name exists is left as it is. The 2025-2026 campaign is closed on 2 February 2026, after
+`flask demo load` has issued the invoices of its approved orders (demo/finance.py), so that
+its settlements become credit notes that cite them.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ CAMPAIGNS = (
         date(2025, 3, 3), date(2025, 6, 27),
         (("Hébergement de la plateforme ENT 2025-2026", "10000.00", "pupils"),
          ("Formation des administrateurs ENT", "3000.00", "schools")),
-        closed_on=date(2025, 7, 1),
+        closed_on=date(2026, 2, 2),
     ),
     DemoCampaign(
         "ENT 2027-2028", 2027, date(2026, 12, 1), date(2027, 6, 30), OPEN_MEMBER_COUNT,
@@ -71,8 +73,12 @@ CAMPAIGNS = (
 )
 
 
-def load_demo_campaigns() -> None:
-    """Create the demo campaigns that do not exist yet, with their orders and settlements."""
+def load_demo_campaigns(*, close: bool = True) -> None:
+    """Create the demo campaigns that do not exist yet, with their orders and settlements.
+
+    With ``close`` False, a campaign that the demo shows closed is left open, so the caller
+    can invoice its orders first and then call ``close_demo_campaigns``.
+    """
     products = {
         product.reference: product
         for product in db.session.scalars(select(Product).where(Product.reference.in_(POOLED_REFERENCES + (EXTRA_REFERENCE,))))
@@ -90,7 +96,19 @@ def load_demo_campaigns() -> None:
             logger.info("Demo campaign %s already loaded", spec.name)
             continue
         _load_campaign(spec, products, members[: spec.member_count])
+    if close:
+        close_demo_campaigns()
     db.session.flush()
+
+
+def close_demo_campaigns() -> None:
+    """Close, on their demo closing day, the demo campaigns that are shown closed; safe to rerun."""
+    for spec in CAMPAIGNS:
+        if spec.closed_on is None:
+            continue
+        campaign = db.session.scalar(select(Campaign).where(Campaign.name == spec.name))
+        if campaign is not None and campaign.is_open:
+            close_campaign(campaign, now=datetime.combine(spec.closed_on, time(9), tzinfo=PARIS))
 
 
 def _demo_members(count: int) -> list[Member]:
@@ -129,25 +147,35 @@ def _load_campaign(spec: DemoCampaign, products: dict[str, Product], members: li
     for index, school in enumerate(schools):
         day = spec.first_day + timedelta(days=span * index // max(len(schools) - 1, 1))
         _submit_demo_order(school, products, day, index)
-    if spec.closed_on is not None:
-        closed_at = datetime.combine(spec.closed_on, time(9), tzinfo=PARIS)
-        close_campaign(campaign, now=closed_at)
     logger.info("Demo campaign %s loaded with %s orders", spec.name, len(schools))
 
 
-def _buyer_of(member: Member) -> User:
-    """Return the member's first buyer, creating one that cannot log in when it has none."""
-    buyer = db.session.scalar(
-        select(User).where(User.member_id == member.id, User.role == Role.BUYER.value).order_by(User.id)
+def _member_user(member: Member, role: Role, prefix: str, title: str) -> User:
+    """Return the member's first user of ``role``, creating one that cannot log in when it has none."""
+    user = db.session.scalar(
+        select(User).where(User.member_id == member.id, User.role == role.value).order_by(User.id)
     )
-    if buyer is not None:
-        return buyer
+    if user is not None:
+        return user
     return create_user(
-        email=f"acheteur.{member.siren}@demo.centrale.test",
+        email=f"{prefix}.{member.siren}@demo.centrale.test",
         password=secrets.token_urlsafe(24),
-        role=Role.BUYER,
+        role=role,
         member=member,
-        full_name=f"Acheteur {member.name}",
+        full_name=f"{title} {member.name}",
+    )
+
+
+def _buyer_of(member: Member) -> User:
+    return _member_user(member, Role.BUYER, "acheteur", "Acheteur")
+
+
+def _approver_of(member: Member) -> User | None:
+    """Return the member's approver; a featured member gets one, so that its orders are approved."""
+    if member.siren in FEATURED_SIRENS:
+        return _member_user(member, Role.APPROVER, "valideur", "Valideur")
+    return db.session.scalar(
+        select(User).where(User.member_id == member.id, User.role == Role.APPROVER.value).order_by(User.id)
     )
 
 
@@ -205,9 +233,7 @@ def _submit_demo_order(school: School, products: dict[str, Product], day: date, 
                    created_at=submitted_at)
     )
 
-    approver = db.session.scalar(
-        select(User).where(User.member_id == school.member_id, User.role == Role.APPROVER.value).order_by(User.id)
-    )
+    approver = _approver_of(school.member)
     if approver is not None and index % 3 != 2:
         decided_at = submitted_at + timedelta(days=1)
         order.status = OrderStatus.APPROVED.value
