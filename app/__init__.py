@@ -34,11 +34,17 @@ def _translation_directories() -> str:
     return ";".join(str(folder) for folder in folders if folder.is_dir())
 
 
+# Libraries that log every rendering step at INFO; their warnings and errors still show.
+NOISY_LIBRARY_LOGGERS = ("weasyprint", "weasyprint.progress", "fontTools", "factur-x")
+
+
 def configure_logging(app: Flask) -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+    for name in NOISY_LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def create_app(config: dict | None = None) -> Flask:
