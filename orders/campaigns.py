@@ -478,7 +478,8 @@ def _record_totals(campaign: Campaign) -> None:
         OrderLine.product_id,
         func.sum(OrderLine.quantity),
         func.sum(func.round(OrderLine.quantity * CampaignProduct.final_unit_price, 2)),
-        func.sum(OrderLine.quantity * (CampaignProduct.list_unit_price - CampaignProduct.final_unit_price)),
+        # Savings are rounded per line, as the live reports round them, so both sum alike.
+        func.sum(func.round(OrderLine.quantity * (CampaignProduct.list_unit_price - CampaignProduct.final_unit_price), 2)),
     ).group_by(CampaignProduct.campaign_id, Order.member_id, OrderLine.product_id)
     db.session.execute(
         insert(CampaignTotal).from_select(

@@ -3,8 +3,8 @@
 Every figure counts the lines of submitted and approved orders. Once a line's campaign is
 closed, its spend is its final net amount (quantity x final unit price, rounded to the cent).
 Before that, and outside any campaign, its spend is the line's own net amount. A line's
-savings is (list price - final or provisional price) x quantity for a pooled line, and 0 for
-the others. Amounts exclude VAT.
+savings is (list price - final or provisional price) x quantity, rounded to the cent, for a
+pooled line, and 0 for the others. Amounts exclude VAT.
 """
 
 from __future__ import annotations
@@ -82,10 +82,15 @@ def _line_spend():
 
 
 def _line_savings():
+    """Return a line's savings rounded to the cent, as its spend is.
+
+    Rounding each line, not each group, makes the savings per school, category and month
+    add up to the same total, because every group then sums the same cent amounts.
+    """
     paid_price = func.coalesce(_pooled.final_unit_price, OrderLine.unit_price)
     return case(
         (_pooled.id.is_(None), literal(0)),
-        else_=OrderLine.quantity * (_pooled.list_unit_price - paid_price),
+        else_=func.round(OrderLine.quantity * (_pooled.list_unit_price - paid_price), 2),
     )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
+from app.auth.roles import Role
+from orders.campaigns import close_campaign
 from reports.services import campaign_report, campaigns_of_member, dashboard, member_report
 
 
@@ -144,3 +146,24 @@ def test_dashboard_since_filters(closed_campaign):
 
     assert board.spend == Decimal("891.00")
     assert board.member_count == 2
+
+
+def test_member_report_breakdowns_sum_to_total(builder, factories):
+    """Two lines of 80,004 € savings each: 160,00 € whatever the grouping, never 160,01 €."""
+    pooled = builder.pooled_product([(1, "12.0001"), (50, "10.00")], reference="ENT-ECOLE", name="ENT par école")
+    campaign = builder.campaign(pooled)
+    member = factories.member(name="Saint-Lô")
+    buyer = factories.user(Role.BUYER, member)
+    for name in ("École Jules Ferry", "École du Bourg"):
+        school = factories.school(member, name=name)
+        builder.submit(school, buyer, [(pooled, 40)], day=date(2027, 3, 15))
+    close_campaign(campaign, now=datetime(2027, 7, 1, 8, tzinfo=timezone.utc))
+
+    report = member_report(member)
+
+    assert [row.savings for row in report.schools] == [Decimal("80.00"), Decimal("80.00")]
+    assert report.savings == Decimal("160.00")
+    assert [row.savings for row in report.categories] == [Decimal("160.00")]
+    assert [row.savings for row in report.months] == [Decimal("160.00")]
+    assert sum(row.spend for row in report.categories) == report.spend
+    assert sum(row.spend for row in report.months) == report.spend
