@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 
 from pypdf import PdfReader
 
+# PDF points per millimetre: a point is 1/72 inch.
+MM = 72 / 25.4
+
 
 @dataclass
 class PdfPage:
@@ -44,3 +47,11 @@ def read_pages(pdf: bytes) -> list[PdfPage]:
         result.text = page.extract_text(visitor_text=visit)
         pages.append(result)
     return pages
+
+
+def assert_runs_inside_page(pages):
+    """Every text run starts on the page, at least 10 mm left of its right edge."""
+    for number, page in enumerate(pages, start=1):
+        for text, x, y in page.runs:
+            assert 0 <= x <= page.width - 10 * MM, f"page {number}: {text!r} starts at x={x:.0f}pt"
+            assert 0 <= y <= page.height, f"page {number}: {text!r} starts at y={y:.0f}pt"

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.formatting import format_money, format_unit_price
 from invoicing import services
 from orders.purchase_order import render_purchase_order
-from tests.pdf_pages import compact, read_pages
+from tests.pdf_pages import assert_runs_inside_page, compact, read_pages
 
 EXEMPTION_REASON = (
     "Exonération de TVA en application de l'article 261-4-4° a du code général des impôts : "
@@ -21,8 +21,6 @@ EXEMPTION_REASON = (
 LONG_NAME = ("Abonnement ENT premier degré avec espace numérique de travail, messagerie, cahier de textes, "
              "classe virtuelle, médiathèque et stockage étendu pour chaque élève de l'école primaire publique, "
              "avec assistance")[:200]
-# PDF points per millimetre: a point is 1/72 inch.
-MM = 72 / 25.4
 
 
 @pytest.fixture
@@ -40,14 +38,6 @@ def long_order(invoicing_data):
     assert len(LONG_NAME) == 200
     assert len(order.lines) == 40
     return order
-
-
-def assert_runs_inside_page(pages):
-    """Every text run starts on the page, at least 10 mm left of its right edge."""
-    for number, page in enumerate(pages, start=1):
-        for text, x, y in page.runs:
-            assert 0 <= x <= page.width - 10 * MM, f"page {number}: {text!r} starts at x={x:.0f}pt"
-            assert 0 <= y <= page.height, f"page {number}: {text!r} starts at y={y:.0f}pt"
 
 
 def page_of(pages, text: str) -> int:
