@@ -612,19 +612,39 @@ def validate_order_xml(xml: bytes, document: str = "order") -> None:
         raise EInvoiceInvalid(document, errors)
 
 
-def embed_invoice_xml(pdf: bytes, xml: bytes, *, language: str = "fr-FR") -> bytes:
-    """Turn a rendered PDF into a Factur-X EN 16931 PDF/A-3 carrying ``xml``."""
+@dataclass(frozen=True)
+class PdfMetadata:
+    """The document properties of a PDF (Info dictionary and XMP), in the reader's language.
+
+    Without them the factur-x library writes English ones, such as "Invoice FA-… dated …".
+    """
+
+    title: str
+    subject: str
+    author: str
+    keywords: str = ""
+
+    def as_facturx(self) -> dict[str, str]:
+        return {"title": self.title, "subject": self.subject, "author": self.author, "keywords": self.keywords}
+
+
+def embed_invoice_xml(pdf: bytes, xml: bytes, *, metadata: PdfMetadata | None = None,
+                      language: str = "fr-FR") -> bytes:
+    """Turn a rendered PDF into a Factur-X EN 16931 PDF/A-3 carrying ``xml`` and ``metadata``."""
     import facturx
 
     return facturx.generate_from_binary(
-        pdf, xml, flavor="factur-x", level="en16931", check_xsd=False, lang=language
+        pdf, xml, flavor="factur-x", level="en16931", check_xsd=False, lang=language,
+        pdf_metadata=metadata.as_facturx() if metadata else None,
     )
 
 
-def embed_order_xml(pdf: bytes, xml: bytes, *, language: str = "fr-FR") -> bytes:
-    """Turn a rendered PDF into an Order-X PDF/A-3 carrying ``xml``."""
+def embed_order_xml(pdf: bytes, xml: bytes, *, metadata: PdfMetadata | None = None,
+                    language: str = "fr-FR") -> bytes:
+    """Turn a rendered PDF into an Order-X PDF/A-3 carrying ``xml`` and ``metadata``."""
     import facturx
 
     return facturx.generate_from_binary(
-        pdf, xml, flavor="order-x", level=ORDERX_LEVEL, check_xsd=False, lang=language
+        pdf, xml, flavor="order-x", level=ORDERX_LEVEL, check_xsd=False, lang=language,
+        pdf_metadata=metadata.as_facturx() if metadata else None,
     )

@@ -12,10 +12,11 @@ from dataclasses import asdict
 from decimal import Decimal
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from app import einvoicing
+from app.formatting import format_day
 from app.pdf import render_pdf, sha256_hex
 from catalog.models import SALE_UNIT_SHORT_LABELS, VAT_CATEGORY_LABELS, SaleUnit
 
@@ -202,8 +203,24 @@ def build_documents(invoice: Invoice) -> tuple[bytes, bytes]:
     einvoicing.validate_invoice_xml(xml, document=data.number)
     with force_locale(PDF_LOCALE):
         pdf = render_pdf(PDF_TEMPLATE, **pdf_context(invoice, data))
-    facturx_pdf = einvoicing.embed_invoice_xml(pdf, xml)
+        metadata = pdf_metadata(data, is_credit_note=invoice.is_credit_note)
+    facturx_pdf = einvoicing.embed_invoice_xml(pdf, xml, metadata=metadata)
     return facturx_pdf, xml
+
+
+def pdf_metadata(data: einvoicing.InvoiceData, *, is_credit_note: bool) -> einvoicing.PdfMetadata:
+    """Build the PDF document properties of an invoice or credit note in the current locale."""
+    values = {"number": data.number, "seller": data.seller.name, "buyer": data.buyer.name,
+              "day": format_day(data.issue_date)}
+    if is_credit_note:
+        title = gettext("Credit note %(number)s – %(seller)s", **values)
+        subject = gettext("Credit note %(number)s of %(day)s issued by %(seller)s to %(buyer)s", **values)
+        keywords = gettext("Credit note, Factur-X")
+    else:
+        title = gettext("Invoice %(number)s – %(seller)s", **values)
+        subject = gettext("Invoice %(number)s of %(day)s issued by %(seller)s to %(buyer)s", **values)
+        keywords = gettext("Invoice, Factur-X")
+    return einvoicing.PdfMetadata(title=title, subject=subject, author=data.seller.name, keywords=keywords)
 
 
 def store_documents(invoice: Invoice) -> None:

@@ -13,11 +13,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask import current_app
-from flask_babel import force_locale, ngettext
+from flask_babel import force_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from app import einvoicing
 from app.errors import NotFound
+from app.formatting import format_day
 from app.money import VatSubtotal
 from app.pdf import render_pdf, sha256_hex
 from catalog.models import SALE_UNIT_SHORT_LABELS, VAT_CATEGORY_LABELS, SaleUnit
@@ -217,11 +218,25 @@ def store_purchase_order(order: Order) -> None:
     with force_locale(PDF_LOCALE):
         xml = einvoicing.build_order_xml(build_order_data(order))
     einvoicing.validate_order_xml(xml, document=order.number or f"order {order.id}")
-    pdf = einvoicing.embed_order_xml(render_purchase_order(order), xml)
+    with force_locale(PDF_LOCALE):
+        metadata = purchase_order_metadata(order)
+    pdf = einvoicing.embed_order_xml(render_purchase_order(order), xml, metadata=metadata)
     order.purchase_order_pdf = pdf
     order.purchase_order_sha256 = sha256_hex(pdf)
     logger.info(
         "Purchase order of order %s stored (%s bytes, sha256 %s)", order.id, len(pdf), order.purchase_order_sha256
+    )
+
+
+def purchase_order_metadata(order: Order) -> einvoicing.PdfMetadata:
+    """Build the PDF document properties of the purchase order in the current locale."""
+    values = {"number": order.number or "", "member": order.member.name, "school": order.school.name,
+              "day": format_day(order.submitted_at)}
+    return einvoicing.PdfMetadata(
+        title=gettext("Purchase order %(number)s – %(member)s", **values),
+        subject=gettext("Purchase order %(number)s placed by %(member)s for %(school)s on %(day)s", **values),
+        author=order.member.name,
+        keywords=gettext("Purchase order, Order-X"),
     )
 
 
