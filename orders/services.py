@@ -241,6 +241,8 @@ class CartLine:
     problem: str | None = None
     # True when the price is a campaign's provisional pooled price, set again at submission.
     provisional: bool = False
+    # The pro rata rule in words when the line is a subscription prorated to the months left.
+    pro_rata_note: str | None = None
 
 
 @dataclass
@@ -261,10 +263,13 @@ def build_cart(school: School, order: Order | None, day: date) -> Cart:
     """Price every line of the cart with the catalogue of ``day``, as submission would.
 
     A pooled product shows the tier its campaign has reached so far. Submission adds the
-    cart's own quantity to the campaign's total, so its price may then be lower.
+    cart's own quantity to the campaign's total, so its price may then be lower. A
+    subscription ordered during its school year shows its pro rata price, computed by the
+    same ``ProRata`` that submission applies.
     """
     cart = Cart(school=school, order=order)
     taxable = []
+    pro_rata = subscriptions.pro_rata_for(order, day) if order else None
     for line in order.lines if order else []:
         product = line.product
         try:
@@ -275,9 +280,19 @@ def build_cart(school: School, order: Order | None, day: date) -> Cart:
         campaign_price = campaign_price_info(product, day)
         if campaign_price is not None:
             unit_price = campaign_price.unit_price
+        pro_rata_note = None
+        if pro_rata is not None and product.is_subscription:
+            unit_price = pro_rata.unit_price(unit_price)
+            pro_rata_note = pro_rata.note
         net = line_net_amount(line.quantity, unit_price)
         cart.lines.append(
-            CartLine(line=line, unit_price=unit_price, net_amount=net, provisional=campaign_price is not None)
+            CartLine(
+                line=line,
+                unit_price=unit_price,
+                net_amount=net,
+                provisional=campaign_price is not None,
+                pro_rata_note=pro_rata_note,
+            )
         )
         taxable.append(
             TaxableLine(

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -150,27 +151,49 @@ def pro_rata_note(months: int, order_day: date, school_year: int) -> str:
         )
 
 
+@dataclass(frozen=True)
+class ProRata:
+    """The share of a yearly subscription price that an order placed during the school year pays."""
+
+    months: int
+    school_year: int
+    # The rule in words, in French, as the cart shows it and the line name stores it.
+    note: str
+
+    def unit_price(self, yearly_unit_price: Decimal) -> Decimal:
+        """Return months/12 of a yearly unit price, rounded to 4 decimals."""
+        return round_unit_price(yearly_unit_price * self.months / MONTHS_PER_YEAR)
+
+
+def pro_rata_for(order: Order, order_day: date) -> ProRata | None:
+    """Return the pro rata of an order placed on ``order_day``, or None when it pays 12 months."""
+    school_year = school_year_for_order(order, order_day)
+    months = pro_rata_months(order_day, school_year)
+    if months >= MONTHS_PER_YEAR:
+        return None
+    return ProRata(months=months, school_year=school_year, note=pro_rata_note(months, order_day, school_year))
+
+
 def apply_pro_rata(order: Order, order_day: date) -> int:
     """Prorate the subscription lines of an order placed during the school year it is for.
 
     Each subscription line's unit price becomes months/12 of the catalogue's yearly price
     (rounded to 4 decimals) and its name states the rule. Call it after the lines were copied
-    from the catalogue, so a resubmission prorates the yearly price again. Returns the months
+    from the catalogue, so a resubmission prorates the yearly price again. The cart prices its
+    lines with the same ``ProRata``, so it shows what submission stores. Returns the months
     paid (12 when nothing was prorated).
     """
-    school_year = school_year_for_order(order, order_day)
-    months = pro_rata_months(order_day, school_year)
-    if months >= MONTHS_PER_YEAR:
+    pro_rata = pro_rata_for(order, order_day)
+    if pro_rata is None:
         return MONTHS_PER_YEAR
-    note = pro_rata_note(months, order_day, school_year)
     for line in order.lines:
         if not line.product.is_subscription:
             continue
-        line.unit_price = round_unit_price(line.unit_price * months / MONTHS_PER_YEAR)
+        line.unit_price = pro_rata.unit_price(line.unit_price)
         line.net_amount = line_net_amount(line.quantity, line.unit_price)
-        line.name = f"{line.name} – {note}"[:LINE_NAME_MAX_LENGTH]
-    logger.info("Order %s prorated to %s/12 for school year %s", order.id, months, school_year)
-    return months
+        line.name = f"{line.name} – {pro_rata.note}"[:LINE_NAME_MAX_LENGTH]
+    logger.info("Order %s prorated to %s/12 for school year %s", order.id, pro_rata.months, pro_rata.school_year)
+    return pro_rata.months
 
 
 # --- Subscriptions from approved orders ---------------------------------------------------

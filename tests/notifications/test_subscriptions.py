@@ -77,6 +77,38 @@ def test_school_joining_in_january_pays_seven_twelfths(member_setup, ent_per_sch
     assert order.net_amount == Decimal("820.16")
 
 
+def test_cart_total_equals_submitted_total(member_setup, ent_per_school, ent_per_pupil, factories, january):
+    tablet = factories.product(unit_price="100.00", name="Tablette")
+    for product, quantity in ((tablet, "1"), (ent_per_school, "1"), (ent_per_pupil, "123")):
+        services.add_to_cart(member_setup.buyer, member_setup.school, product, Decimal(quantity), january.date())
+    order = services.find_cart(member_setup.buyer, member_setup.school)
+
+    cart = services.build_cart(member_setup.school, order, january.date())
+
+    amounts = {item.line.product_id: item.net_amount for item in cart.lines}
+    assert amounts == {tablet.id: Decimal("100.00"), ent_per_school.id: Decimal("720.16"), ent_per_pupil.id: Decimal("251.13")}
+    notes = {item.line.product_id: item.pro_rata_note for item in cart.lines}
+    assert notes[tablet.id] is None
+    assert notes[ent_per_school.id].startswith("prorata 7/12 : mois entiers de février 2027 à août 2027")
+    assert cart.totals.net_amount == Decimal("1071.29")
+    cart_gross = cart.totals.gross_amount
+
+    services.submit_order(order, member_setup.buyer, order.submission_token)
+
+    assert order.net_amount == Decimal("1071.29")
+    assert order.gross_amount == cart_gross
+
+
+def test_cart_page_shows_pro_rata(member_setup, ent_per_school, login, january):
+    services.add_to_cart(member_setup.buyer, member_setup.school, ent_per_school, Decimal("1"), january.date())
+    client = login(member_setup.buyer)
+
+    page = client.get(f"/orders/cart/{member_setup.school.id}").get_data(as_text=True)
+
+    assert "720,16" in page
+    assert "prorata 7/12 : mois entiers de février 2027 à août 2027" in page
+
+
 def test_approval_creates_subscription(member_setup, ent_per_school, january):
     order = submitted_order(member_setup.buyer, member_setup.school, ent_per_school, "1")
 
