@@ -28,6 +28,7 @@ from app.extensions import db
 from app.timeutils import PARIS, today_paris
 
 from . import editing, images, prices, services, transfer
+from .audit_labels import audit_field_label, audit_value_text
 from .forms import CategoryForm, ContractForm, ImportForm, NewProductForm, PriceForm, ProductForm, SupplierForm, TiersForm
 from .models import Category, Contract, Product, ProductStatus, Supplier, TierMode
 from .pricing import Tier
@@ -522,6 +523,6 @@ def audit_log():
     ).all()
     return render_template(
         "catalog/manage/audit.html", page=page, authors=authors, entity_labels=AUDIT_ENTITY_LABELS,
-        action_labels=AUDIT_ACTION_LABELS, filters={"entity": entity_type, "user": user_id,
+        action_labels=AUDIT_ACTION_LABELS, field_label=audit_field_label, value_text=audit_value_text, filters={"entity": entity_type, "user": user_id,
                                                     "from": request.args.get("from", ""), "to": request.args.get("to", "")},
     )
