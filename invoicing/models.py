@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from sqlalchemy import (
     CheckConstraint,
     Date,
@@ -65,6 +66,26 @@ INVOICE_STATUS_LABELS = {
     InvoiceStatus.PAID: _l("Paid"),
     InvoiceStatus.CANCELLED: _l("Cancelled by credit note"),
 }
+
+
+def document_status_label(kind: DocumentKind, status: InvoiceStatus) -> str:
+    """Return the label of ``status`` for a document of ``kind``, in the current locale."""
+    if kind is DocumentKind.CREDIT_NOTE:
+        labels = {
+            InvoiceStatus.ISSUED: pgettext("credit note", "Issued"),
+            InvoiceStatus.PARTLY_PAID: pgettext("credit note", "Partly paid"),
+            InvoiceStatus.PAID: pgettext("credit note", "Paid"),
+            InvoiceStatus.CANCELLED: pgettext("credit note", "Cancelled by credit note"),
+        }
+    else:
+        labels = {
+            InvoiceStatus.ISSUED: pgettext("invoice", "Issued"),
+            InvoiceStatus.PARTLY_PAID: pgettext("invoice", "Partly paid"),
+            InvoiceStatus.PAID: pgettext("invoice", "Paid"),
+            InvoiceStatus.CANCELLED: pgettext("invoice", "Cancelled by credit note"),
+        }
+    return labels.get(status) or str(INVOICE_STATUS_LABELS[status])
+
 
 # The columns an issued document may still change: its payment status and balances.
 PAYMENT_STATUS_FIELDS = frozenset({"status", "paid_amount", "credited_amount"})
@@ -163,7 +184,9 @@ class Invoice(db.Model):
 
     @property
     def status_label(self) -> str:
-        return str(INVOICE_STATUS_LABELS[InvoiceStatus(self.status)])
+        """The status in words, agreeing in French with the document: « Payée » for an invoice
+        (une facture), « Émis » for a credit note (un avoir)."""
+        return document_status_label(self.kind_enum, InvoiceStatus(self.status))
 
     @property
     def is_draft(self) -> bool:

@@ -8,6 +8,7 @@ import logging
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -181,7 +182,8 @@ def create_drafts():
         _flash_error(error)
         return redirect(url_for("invoicing.to_invoice"))
     db.session.commit()
-    flash(_("%(count)s draft invoices created: check them, then issue them.", count=len(drafts)), "success")
+    flash(ngettext("%(num)d draft invoice created: check it, then issue it.",
+                   "%(num)d draft invoices created: check them, then issue them.", len(drafts)), "success")
     if len(drafts) == 1:
         return redirect(url_for("invoicing.invoice_detail", invoice_id=drafts[0].id))
     return redirect(url_for("invoicing.list_invoices", status="draft"))
