@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from babel.numbers import format_currency, format_decimal
 from flask import Flask
@@ -43,6 +43,15 @@ def format_number(value: Decimal | int | None, locale: str | None = None) -> str
     if value == value.to_integral_value():
         value = value.to_integral_value()
     return format_decimal(value, format="#,##0.###", locale=locale or _locale())
+
+
+def format_exact(value: Decimal, locale: str | None = None) -> str:
+    """Format a number with all its decimals, unrounded: 1 234,56789 (for error messages)."""
+    value = Decimal(value)
+    with localcontext() as context:
+        # Babel quantizes in the current context: give it room for every digit typed.
+        context.prec = max(context.prec, len(value.as_tuple().digits) + 40)
+        return format_decimal(value, locale=locale or _locale(), decimal_quantization=False)
 
 
 def format_rate(value: Decimal | None, locale: str | None = None) -> str:

@@ -13,6 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from flask_babel import lazy_gettext as _l
+
+from .formatting import format_exact, format_money, format_number, format_unit_price
+
 AMOUNT_STEP = Decimal("0.01")
 UNIT_PRICE_STEP = Decimal("0.0001")
 QUANTITY_STEP = Decimal("0.001")
@@ -109,7 +113,9 @@ def compute_totals(lines: Iterable[TaxableLine]) -> Totals:
     return Totals(net_amount=net, vat_amount=vat, gross_amount=net + vat, breakdown=breakdown)
 
 
-_DECIMAL_PATTERN = re.compile(r"^[+-]?\d+(\.\d+)?$")
+# ASCII digits only: Python's \d also matches Arabic-Indic or fullwidth digits, which
+# Decimal() would accept but no French user means.
+_DECIMAL_PATTERN = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
 
 
 def parse_decimal(text: str | Decimal | int | float | None) -> Decimal | None:
@@ -147,3 +153,110 @@ def parse_decimal(text: str | Decimal | int | float | None) -> Decimal | None:
 def to_cents(amount: Decimal) -> int:
     """Convert an amount in euros to integer cents (Stripe's unit)."""
     return int(round_amount(amount) * 100)
+
+
+# --- Typed numbers ------------------------------------------------------------------------
+
+# Largest values the database columns hold: Numeric(12, 2) amounts, Numeric(12, 4) unit prices,
+# Numeric(12, 3) quantities and Integer counts (a signed 32-bit integer on PostgreSQL).
+MAX_AMOUNT = Decimal("999999999.99")
+MAX_UNIT_PRICE = Decimal("99999999.9999")
+MAX_QUANTITY = Decimal("999999999.999")
+MAX_COUNT = Decimal(2_147_483_647)
+
+
+@dataclass(frozen=True)
+class NumberRule:
+    """Decimals and bounds that a typed number must respect, and how messages show it."""
+
+    places: int
+    max_value: Decimal
+    min_value: Decimal = Decimal(0)
+    allow_zero: bool = True
+    # "amount" and "unit_price" show bounds in euros; "number" shows them bare.
+    display: str = "number"
+
+
+AMOUNT = NumberRule(places=2, max_value=MAX_AMOUNT, display="amount")
+POSITIVE_AMOUNT = NumberRule(places=2, max_value=MAX_AMOUNT, allow_zero=False, display="amount")
+UNIT_PRICE = NumberRule(places=4, max_value=MAX_UNIT_PRICE, display="unit_price")
+QUANTITY = NumberRule(places=3, max_value=MAX_QUANTITY, allow_zero=False)
+COUNT = NumberRule(places=0, max_value=MAX_COUNT)
+VAT_RATE = NumberRule(places=2, max_value=Decimal(100))
+
+
+def _show_bound(value: Decimal, rule: NumberRule) -> str:
+    if rule.display == "amount":
+        return format_money(value)
+    if rule.display == "unit_price":
+        return format_unit_price(value)
+    return format_number(value)
+
+
+def _show_typed(value: Decimal, text) -> str:
+    """Format a typed value for a message: French digits, or its first 40 characters when huge."""
+    if len(value.as_tuple().digits) > 40:
+        return str(text).strip()[:40] + "…"
+    return format_exact(value)
+
+
+def parse_number(text: str | Decimal | int | None, rule: NumberRule, label: str) -> Decimal | None:
+    """Parse a number typed by a user and check it against ``rule``; None when left empty.
+
+    ``label`` is the field's name as the user sees it. Raises ValueError whose message is a
+    lazy French sentence naming the field, the value and the fix: not a number, not whole,
+    too many decimals, too large, negative, zero where not allowed, below the minimum.
+    """
+    try:
+        value = parse_decimal(text)
+    except ValueError:
+        if rule.places == 0:
+            raise ValueError(
+                _l("%(field)s: « %(value)s » is not a whole number: enter digits only, for example 12.",
+                   field=label, value=str(text).strip())
+            ) from None
+        raise ValueError(
+            _l("%(field)s: « %(value)s » is not a number: enter digits with a decimal comma, for example 12,50.",
+               field=label, value=str(text).strip())
+        ) from None
+    if value is None:
+        return None
+
+    displayed = _show_typed(value, text)
+    if value > rule.max_value:
+        raise ValueError(
+            _l("%(field)s: %(value)s is too large: %(maximum)s at most.",
+               field=label, value=displayed, maximum=_show_bound(rule.max_value, rule))
+        )
+    if value < 0 and rule.min_value >= 0:
+        raise ValueError(
+            _l("%(field)s: %(value)s is negative: enter a positive number.", field=label, value=displayed)
+        )
+    if value == 0 and not rule.allow_zero:
+        raise ValueError(_l("%(field)s: enter a number greater than 0.", field=label))
+    if value < rule.min_value:
+        raise ValueError(
+            _l("%(field)s: %(value)s is too small: %(minimum)s at least.",
+               field=label, value=displayed, minimum=_show_bound(rule.min_value, rule))
+        )
+    if value != value.quantize(Decimal(1).scaleb(-rule.places)):
+        if rule.places == 0:
+            raise ValueError(
+                _l("%(field)s: %(value)s is not a whole number: enter a number without decimals.",
+                   field=label, value=displayed)
+            )
+        raise ValueError(
+            _l("%(field)s: %(value)s has too many decimals: %(places)s decimals at most.",
+               field=label, value=displayed, places=rule.places)
+        )
+    return value
+
+
+def parse_number_for(field: str, text: str | Decimal | int | None, rule: NumberRule, label: str) -> Decimal | None:
+    """Parse like ``parse_number`` for a service: raises ValidationFailed on ``field`` instead."""
+    from .errors import ValidationFailed
+
+    try:
+        return parse_number(text, rule, label)
+    except ValueError as error:
+        raise ValidationFailed(error.args[0], field=field) from None

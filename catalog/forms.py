@@ -10,54 +10,20 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
-    Field,
     FieldList,
     Form,
     FormField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
-from wtforms.widgets import TextInput
+from wtforms.validators import DataRequired, Email, Length, Optional
 
-from app.money import parse_decimal
+from app.forms import FrenchDecimalField, WholeNumberField
+from app.money import UNIT_PRICE, VAT_RATE
 
+from .pricing import TIER_PRICE
 from .models import SALE_UNIT_LABELS, SALES_MODE_LABELS, TIER_MODE_LABELS, VAT_CATEGORY_LABELS
-
-
-class FrenchDecimalField(Field):
-    """A decimal input that accepts a decimal comma and spaces: 1 234,5678 or 1234.5678."""
-
-    widget = TextInput()
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
-        super().__init__(label, validators, **kwargs)
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is None:
-            return ""
-        text = f"{self.data:f}"
-        if "." in text:
-            whole, decimals = text.split(".")
-            decimals = decimals.rstrip("0").ljust(2, "0")
-            text = f"{whole},{decimals}"
-        return text
-
-    def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        try:
-            self.data = parse_decimal(valuelist[0])
-        except ValueError:
-            self.data = None
-            raise ValueError(
-                _l("%(value)s is not a number: write it with a decimal comma, for example 12,50.", value=valuelist[0])
-            ) from None
 
 
 DATE_MESSAGE = _l("Enter the date as DD/MM/YYYY, or pick it in the calendar.")
@@ -72,11 +38,7 @@ class CategoryForm(FlaskForm):
         _l("Name"),
         validators=[DataRequired(message=_l("Name is missing: enter the category's name.")), Length(max=120)],
     )
-    position = IntegerField(
-        _l("Position in the list"),
-        default=0,
-        validators=[Optional(), NumberRange(min=0, message=_l("Position must be 0 or more."))],
-    )
+    position = WholeNumberField(_l("Position in the list"), default=0, validators=[Optional()])
 
 
 class SupplierForm(FlaskForm):
@@ -128,7 +90,7 @@ class ProductForm(FlaskForm):
     vat_category = SelectField(
         _l("VAT category"), choices=[(code, f"{code} – {label}") for code, label in VAT_CATEGORY_LABELS.items()]
     )
-    vat_rate = FrenchDecimalField(_l("VAT rate (%)"), default=Decimal("20"))
+    vat_rate = FrenchDecimalField(_l("VAT rate (%)"), rule=VAT_RATE, default=Decimal("20"))
     vat_exemption_reason = StringField(_l("VAT exemption reason"), validators=[Optional(), Length(max=200)])
     is_subscription = BooleanField(_l("Subscription (renewed each school year)"))
     is_example = BooleanField(_l("Example price (shown with an « Example price » badge)"))
@@ -140,21 +102,18 @@ class ProductForm(FlaskForm):
 
 
 class NewProductForm(ProductForm):
-    unit_price = FrenchDecimalField(_l("Unit price excl. VAT (€)"))
+    unit_price = FrenchDecimalField(_l("Unit price excl. VAT (€)"), rule=UNIT_PRICE)
     price_valid_from = DateField(_l("Price valid from"), validators=[DataRequired(message=DATE_MESSAGE)])
 
 
 class PriceForm(FlaskForm):
-    unit_price = FrenchDecimalField(_l("New unit price excl. VAT (€)"))
+    unit_price = FrenchDecimalField(_l("New unit price excl. VAT (€)"), rule=UNIT_PRICE)
     valid_from = DateField(_l("Valid from"), validators=[DataRequired(message=DATE_MESSAGE)])
 
 
 class TierRowForm(Form):
-    from_quantity = IntegerField(
-        _l("From quantity"),
-        validators=[Optional(), NumberRange(min=1, message=_l("From quantity must be 1 or more."))],
-    )
-    unit_price = FrenchDecimalField(_l("Unit price excl. VAT (€)"))
+    from_quantity = WholeNumberField(_l("From quantity"), min_value=Decimal(1), validators=[Optional()])
+    unit_price = FrenchDecimalField(_l("Unit price excl. VAT (€)"), rule=TIER_PRICE)
 
 
 class TiersForm(FlaskForm):

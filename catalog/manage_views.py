@@ -412,25 +412,35 @@ def _save_pending_import(data: bytes, filename: str) -> str:
     return token
 
 
-def _load_pending_import(token: str) -> tuple[bytes, str]:
-    """Return the file kept under ``token`` for the current user, or 404."""
+def _load_pending_import(token: str) -> tuple[bytes, str] | None:
+    """Return the file kept under ``token`` for the current user, None when it was already
+    imported, or 404."""
     if not TOKEN_PATTERN.match(token):
         abort(404)
     folder = _pending_folder()
     try:
         meta = json.loads((folder / f"{token}.json").read_text())
-        data = (folder / f"{token}.bin").read_bytes()
     except FileNotFoundError:
         abort(404)
     if meta.get("user_id") != current_user.id:
         abort(404)
+    if meta.get("applied"):
+        return None
+    try:
+        data = (folder / f"{token}.bin").read_bytes()
+    except FileNotFoundError:
+        abort(404)
     return data, meta.get("filename", "")
 
 
-def _discard_pending_import(token: str) -> None:
+def _mark_import_applied(token: str) -> None:
+    """Drop the file but keep its metadata marked as applied, so a second confirmation (a
+    double click, the back button) is told the import is done instead of getting a 404."""
     folder = _pending_folder()
     (folder / f"{token}.bin").unlink(missing_ok=True)
-    (folder / f"{token}.json").unlink(missing_ok=True)
+    meta_path = folder / f"{token}.json"
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({**meta, "applied": True}))
 
 
 @bp.route("/manage/import", methods=["GET", "POST"])
@@ -456,7 +466,11 @@ def import_catalogue():
 @manager_required
 def confirm_import(token: str):
     """Import the valid lines of the file previewed under ``token``, planned again on today's catalogue."""
-    data, filename = _load_pending_import(token)
+    pending = _load_pending_import(token)
+    if pending is None:
+        flash(_("This import has already been applied."), "error")
+        return redirect(url_for("catalog.list_products"), code=303)
+    data, filename = pending
     today = today_paris()
     try:
         plan = transfer.plan_import(transfer.read_catalogue_file(data, filename), today)
@@ -466,7 +480,7 @@ def confirm_import(token: str):
         flash(str(error), "error")
         return redirect(url_for("catalog.import_catalogue"))
     db.session.commit()
-    _discard_pending_import(token)
+    _mark_import_applied(token)
     flash(_("Import done: %(created)s products created, %(updated)s updated, %(rejected)s lines rejected and not imported.",
             created=created, updated=updated, rejected=len(plan.rejected)), "success")
     return redirect(url_for("catalog.list_products"))

@@ -15,8 +15,7 @@ from flask_babel import lazy_gettext as _l
 from app.audit import diff_fields, record_audit
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.formatting import format_unit_price
-from app.money import round_unit_price
+from app.money import UNIT_PRICE, parse_number_for, round_unit_price
 
 from .models import PriceTier, Product, ProductPrice, TierMode
 from .pricing import Tier, check_tiers, format_tiers
@@ -25,19 +24,11 @@ logger = logging.getLogger(__name__)
 
 
 def check_unit_price(unit_price: Decimal | None, *, field: str = "unit_price") -> Decimal:
-    """Return the price rounded to its 4 decimals, or raise when it is missing, negative or finer."""
+    """Return the price rounded to its 4 decimals, or raise when it is missing, negative, finer
+    than 4 decimals or too large for its Numeric(12, 4) column."""
     if unit_price is None:
         raise ValidationFailed(_l("Unit price is missing: enter the price excluding VAT, for example 12,50."), field=field)
-    if unit_price < 0:
-        raise ValidationFailed(
-            _l("Unit price %(price)s is negative: enter 0 or more.", price=format_unit_price(unit_price)), field=field
-        )
-    if round_unit_price(unit_price) != unit_price:
-        raise ValidationFailed(
-            _l("Unit price %(price)s has more than 4 decimals: round it to 4 decimals at most.", price=unit_price),
-            field=field,
-        )
-    return round_unit_price(unit_price)
+    return round_unit_price(parse_number_for(field, unit_price, UNIT_PRICE, str(_l("Unit price"))))
 
 
 def _price_label(price: ProductPrice) -> str:

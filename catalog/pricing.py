@@ -7,6 +7,7 @@ total reaches, ``graduated`` prices each unit at the band it falls in.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,8 +17,8 @@ from typing import Protocol
 from flask_babel import lazy_gettext as _l
 
 from app.errors import ValidationFailed
-from app.formatting import format_unit_price
-from app.money import line_net_amount, parse_decimal, round_amount, round_unit_price
+from app.formatting import format_number, format_unit_price
+from app.money import MAX_COUNT, UNIT_PRICE, line_net_amount, parse_number, round_amount, round_unit_price
 
 from .models import TierMode
 
@@ -234,7 +235,9 @@ def format_tiers(tiers: Sequence[TierLike]) -> str:
     return "|".join(parts)
 
 
-_TIER_PART = re.compile(r"^(\d+)\s*(?:-\s*(\d+)|\+)?\s*:\s*(\S.*)$")
+# Negative tier prices pass parsing so that tier_errors names the band they sit in.
+TIER_PRICE = dataclasses.replace(UNIT_PRICE, min_value=-UNIT_PRICE.max_value)
+_TIER_PART = re.compile(r"^([0-9]+)\s*(?:-\s*([0-9]+)|\+)?\s*:\s*(\S.*)$")
 
 
 def parse_tiers(text: str) -> list[Tier]:
@@ -251,10 +254,18 @@ def parse_tiers(text: str) -> list[Tier]:
         match = _TIER_PART.match(part)
         price = None
         if match:
+            bounds = [Decimal(group) for group in match.group(1, 2) if group]
+            too_large = next((bound for bound in bounds if bound > MAX_COUNT), None)
+            if too_large is not None:
+                raise ValidationFailed(
+                    _l("Tier %(value)s: quantity %(quantity)s is too large: %(maximum)s at most.",
+                       value=part, quantity=format_number(too_large), maximum=format_number(MAX_COUNT)),
+                    field="tiers",
+                )
             try:
-                price = parse_decimal(match.group(3))
-            except ValueError:
-                price = None
+                price = parse_number(match.group(3), TIER_PRICE, str(_l("Tier %(value)s", value=part)))
+            except ValueError as error:
+                raise ValidationFailed(error.args[0], field="tiers") from None
         if price is None:
             raise ValidationFailed(
                 _l("Tier %(value)s is invalid: write each band as from-to:unit price, separated by |, "

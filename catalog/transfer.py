@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.money import parse_decimal
+from app.money import UNIT_PRICE, VAT_RATE, NumberRule, parse_number, round_unit_price
 
 from . import editing, prices
 from .models import Category, Contract, Product, ProductStatus, SaleUnit, TierMode
@@ -235,11 +235,16 @@ def _read_csv(data: bytes) -> list[FileLine]:
         # Excel's "CSV (séparateur : point-virgule)" on Windows saves in Windows-1252.
         text = data.decode("cp1252", errors="replace")
     first_line = text.split("\n", 1)[0]
-    delimiter = ","
-    for candidate in (";", "\t"):
-        if candidate in first_line:
-            delimiter = candidate
-            break
+    delimiter = next((candidate for candidate in (";", "\t") if candidate in first_line), None)
+    if delimiter is None and "," in first_line:
+        # A comma-separated file cannot hold French decimals such as 12,50 unquoted: refuse it
+        # rather than read prices split across two columns.
+        raise ValidationFailed(
+            _l("The file uses the comma as separator: save it as CSV with semicolon separator (Excel) "
+               "or import an XLSX file."),
+            field="file",
+        )
+    delimiter = delimiter or ";"
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = list(reader)
     if not rows:
@@ -355,13 +360,12 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def _decimal(value, label: str, errors: list[str]) -> Decimal | None:
-    if isinstance(value, (int, Decimal)):
-        return Decimal(value)
+def _decimal(value, label: str, errors: list[str], rule: NumberRule) -> Decimal | None:
+    """Read a number cell against ``rule``; a bad value adds its French message to ``errors``."""
     try:
-        return parse_decimal(_text(value))
-    except ValueError:
-        errors.append(str(_l("%(column)s %(value)s is not a number: write it like 12,50.", column=label, value=_text(value))))
+        return parse_number(value if isinstance(value, (int, Decimal)) else _text(value), rule, label)
+    except ValueError as error:
+        errors.append(str(error.args[0]))
         return None
 
 
@@ -448,7 +452,7 @@ def _plan_line(file_line: FileLine, lookups: _Lookups, today: date) -> LinePlan:
         reported.add("unit")
     vat_category = _text(cells.get("vat_category")).upper() or (existing.vat_category if existing else "")
     errors_before_rate = len(errors)
-    vat_rate = _decimal(cells.get("vat_rate"), HEADERS["vat_rate"], errors)
+    vat_rate = _decimal(cells.get("vat_rate"), HEADERS["vat_rate"], errors, VAT_RATE)
     if len(errors) > errors_before_rate:
         reported.add("vat_rate")
     if vat_rate is None and existing:
@@ -469,14 +473,13 @@ def _plan_line(file_line: FileLine, lookups: _Lookups, today: date) -> LinePlan:
     )
     errors.extend(str(error) for error in editing.product_errors(values, existing) if error.field not in reported)
 
-    plan.unit_price = _decimal(cells.get("unit_price"), HEADERS["unit_price"], errors)
+    errors_before_price = len(errors)
+    plan.unit_price = _decimal(cells.get("unit_price"), HEADERS["unit_price"], errors, UNIT_PRICE)
+    price_rejected = len(errors) > errors_before_price
     plan.price_from = _day(cells.get("price_valid_from"), errors)
     if plan.unit_price is not None:
-        try:
-            plan.unit_price = prices.check_unit_price(plan.unit_price)
-        except ValidationFailed as error:
-            errors.append(str(error))
-    elif existing is None:
+        plan.unit_price = round_unit_price(plan.unit_price)
+    elif existing is None and not price_rejected:
         errors.append(str(_l("Unit price excluding VAT is missing: a new product needs its price, for example 12,50.")))
 
     plan.tier_mode = _token(cells.get("tier_mode"), TIER_MODE_VALUES, existing.tier_mode if existing else TierMode.NONE.value,

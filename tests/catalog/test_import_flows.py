@@ -69,11 +69,40 @@ def test_pending_import_belongs_to_its_uploader(login, manager, factories, impor
 
 def test_unreadable_file_shows_message(login, manager, import_folder):
     response = login(manager).post("/catalog/manage/import",
-                                   data={"file": (io.BytesIO(b"nom,prix\nA,1\n"), "catalogue.csv")},
+                                   data={"file": (io.BytesIO(b"nom;prix\nA;1\n"), "catalogue.csv")},
                                    content_type="multipart/form-data")
     assert "Le fichier n&#39;a pas de colonne" in response.get_data(as_text=True) or \
         "Le fichier n'a pas de colonne" in response.get_data(as_text=True)
     assert list(import_folder.glob("*.bin")) == []
+
+
+def test_comma_separated_file_is_refused(login, manager, import_folder):
+    load_example_catalogue()
+    before = _products()
+    comma_file = (HEADER.replace(";", ",") + "\r\n" + NEW_LINE.replace(";", ",") + "\r\n").encode("utf-8")
+    response = login(manager).post("/catalog/manage/import", data={"file": (io.BytesIO(comma_file), "catalogue.csv")},
+                                   content_type="multipart/form-data")
+    page = response.get_data(as_text=True).replace("&#39;", "'")
+    assert response.status_code == 200
+    assert ("Le fichier utilise la virgule comme séparateur : enregistrez-le en CSV séparateur point-virgule "
+            "(Excel) ou importez un XLSX.") in page
+    assert _products() == before
+    assert list(import_folder.glob("*.bin")) == []
+
+
+def test_second_confirmation_says_already_applied(login, manager, import_folder):
+    load_example_catalogue()
+    before = _products()
+    client = login(manager)
+    client.post("/catalog/manage/import", data={"file": (io.BytesIO(_csv(NEW_LINE)), "catalogue.csv")},
+                content_type="multipart/form-data")
+    token = next(import_folder.glob("*.bin")).stem
+    first = client.post(f"/catalog/manage/import/{token}")
+    second = client.post(f"/catalog/manage/import/{token}", follow_redirects=True)
+    assert first.status_code == 302
+    assert second.status_code == 200
+    assert "Cet import a déjà été appliqué." in second.get_data(as_text=True)
+    assert _products() == before + 1
 
 
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])

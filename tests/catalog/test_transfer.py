@@ -156,7 +156,7 @@ def _broken_catalogue_file() -> tuple[str, dict[int, str]]:
         101: ("CAT-0100;Produit 100;;papeterie;article;2025-MN-MAT-02;1;S;20;;10,00;;non;aucun;;actif;non",
               "Catégorie papeterie introuvable"),
         151: ("CAT-0150;Produit 150;;materiel;article;2025-MN-MAT-02;1;S;20;;-4,50;;non;aucun;;actif;non",
-              "Prix unitaire -4,50\u00a0€ négatif"),
+              "Prix unitaire HT : -4,5 est négatif : saisissez un nombre positif."),
         201: ("CAT-0200;Produit 200;;ent;compte élève;2024-MN-ENT-01;1;S;20;;3,20;;oui;volume;1-4999:3,20|6000+:2,80;actif;non",
               "Trou entre les paliers 1 et 2 : les quantités de 5000 à 5999 n'ont pas de prix"),
     }
