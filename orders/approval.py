@@ -2,16 +2,21 @@
 
 A member's approver sets the rule. An order whose gross amount (TTC) is strictly above the
 member's threshold needs the approvals of two different approvers. Neither may be the user who
-placed it. Each approval is kept in ``order_approvals`` until the order is submitted again.
+placed it. A threshold can be set only while the member has two active approvers. When no
+other approver may give the second approval (an account was deactivated, or the other approver
+placed the order), the first approval is final and the order's history says why. Each approval
+is kept in ``order_approvals`` until the order is submitted again.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -23,7 +28,7 @@ from app.extensions import db
 from app.money import AMOUNT_STEP, parse_decimal
 from app.timeutils import PARIS, UTCDateTime, utcnow
 
-from .models import Order
+from .models import Order, OrderEvent
 from .states import OrderStatus
 
 if TYPE_CHECKING:
@@ -118,6 +123,9 @@ def save_rule(
         raise ValidationFailed(
             _l("Reminder delay must be a whole number of days between 1 and 60."), field="reminder_days"
         )
+    if second_approval_above is not None:
+        _check_two_approvers(member)
+
     rule = rule_for(member.id)
     rule.second_approval_above = second_approval_above
     rule.reminder_days = reminder_days
@@ -132,6 +140,22 @@ def save_rule(
         reminder_days,
     )
     return rule
+
+
+def _check_two_approvers(member: Member) -> None:
+    """Raise ValidationFailed when the member has fewer than two active approvers."""
+    approver_count = len(active_member_users(member.id, Role.APPROVER))
+    if approver_count < 2:
+        raise ValidationFailed(
+            _l(
+                "A second approval needs two active approvers, and %(member)s has %(count)s. "
+                "Ask the centrale to create a second approver account for your collectivité, "
+                "then set the amount again, or leave it empty.",
+                member=member.name,
+                count=approver_count,
+            ),
+            field="second_approval_above",
+        )
 
 
 # --- Approvals ----------------------------------------------------------------------------
@@ -150,9 +174,18 @@ def approvals_of(order: Order) -> list[OrderApproval]:
     )
 
 
+def required_approvals(order: Order) -> int:
+    return 2 if needs_second_approval(order) else 1
+
+
 def approval_problem(order: Order, actor: User) -> str | None:
-    """Return why ``actor`` may not approve ``order`` under the approval rule (None when they may)."""
-    if any(approval.approver_id == actor.id for approval in approvals_of(order)):
+    """Return why ``actor`` may not approve ``order`` under the approval rule (None when they may).
+
+    An approver who already approved may approve again only when no other active approver
+    may give the second approval, so that the order is not stuck.
+    """
+    already_approved = any(approval.approver_id == actor.id for approval in approvals_of(order))
+    if already_approved and eligible_approvers(order):
         return str(
             _l("You have already approved this order: a second approver of your collectivité must approve it too.")
         )
@@ -162,17 +195,58 @@ def approval_problem(order: Order, actor: User) -> str | None:
 def record_approval(order: Order, actor: User, now: datetime) -> bool:
     """Record ``actor``'s approval; return True when the order now has every approval it needs.
 
-    Raises PermissionDenied when ``actor`` already approved it.
+    When a second approval is needed but no other active approver may give it (the member has
+    a single approver, or the other placed the order), this approval is final, and an order
+    event states why. Raises PermissionDenied when ``actor`` may not approve.
     """
     problem = approval_problem(order, actor)
     if problem is not None:
         raise PermissionDenied(problem)
-    db.session.add(OrderApproval(order_id=order.id, approver_id=actor.id, approved_at=now))
-    db.session.flush()
-    required = 2 if needs_second_approval(order) else 1
+    if not any(approval.approver_id == actor.id for approval in approvals_of(order)):
+        db.session.add(OrderApproval(order_id=order.id, approver_id=actor.id, approved_at=now))
+        db.session.flush()
+    required = required_approvals(order)
     count = len(approvals_of(order))
     logger.info("Order %s approved by user %s (%s of %s approvals)", order.id, actor.id, count, required)
-    return count >= required
+    if count >= required:
+        return True
+    if eligible_approvers(order):
+        return False
+    _record_single_approver_waiver(order, actor, now)
+    return True
+
+
+def _record_single_approver_waiver(order: Order, actor: User, now: datetime) -> None:
+    """Add the order event that explains why one approval was final above the threshold."""
+    # Order history is stored text, shown to every user: always French.
+    with force_locale("fr"):
+        reason = gettext(
+            "Approval final with a single approver: the amount is above the second-approval threshold, "
+            "but no other active approver of the collectivité may approve this order."
+        )
+    order.events.append(
+        OrderEvent(from_status=order.status, to_status=order.status, actor=actor, reason=reason, created_at=now)
+    )
+    db.session.flush()
+    logger.warning(
+        "Order %s: no second approver available, approval of user %s is final", order.id, actor.id
+    )
+
+
+@dataclass(frozen=True)
+class ApprovalProgress:
+    """The approvals an order has received and the number it needs, for its page."""
+
+    approvals: list[OrderApproval]
+    required: int
+
+    @property
+    def given(self) -> int:
+        return len(self.approvals)
+
+
+def approval_progress(order: Order) -> ApprovalProgress:
+    return ApprovalProgress(approvals=approvals_of(order), required=required_approvals(order))
 
 
 def reset_approvals(order: Order) -> None:

@@ -18,7 +18,7 @@ from catalog.models import Product
 from members.models import Member, School
 from members.services import schools_for_user
 
-from . import services
+from . import approval, services
 from .forms import (
     AddToCartForm,
     LineQuantityForm,
@@ -324,6 +324,7 @@ def order_detail(order_id: int):
     return render_template(
         "orders/detail.html",
         order=order,
+        approval_progress=approval.approval_progress(order) if order.status == OrderStatus.SUBMITTED.value else None,
         totals=order.totals(),
         actions=actions,
         statuses=OrderStatus,
