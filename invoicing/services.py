@@ -28,6 +28,7 @@ from app.money import (
     round_unit_price,
 )
 from app.numbering import next_number
+from app.stored_text import stored_text
 from app.timeutils import today_paris, utcnow
 from members.models import ChorusRequirement, Member
 from orders.models import Order, OrderLine
@@ -216,7 +217,7 @@ def _single_value(values: list[str]) -> str:
 
 def _default_subject(orders: list[Order]) -> str:
     numbers = ", ".join(order.number or "" for order in orders)
-    return str(_l("Orders %(numbers)s", numbers=numbers))[:200]
+    return stored_text(_l("Orders %(numbers)s", numbers=numbers))[:200]
 
 
 def create_invoice_drafts(
@@ -577,7 +578,7 @@ def create_credit_note(invoice: Invoice, actor: User, *, note: str = "") -> Invo
         member_id=invoice.member_id,
         member=invoice.member,
         credited_invoice=invoice,
-        subject=str(_l("Credit note on invoice %(number)s", number=invoice.number))[:200],
+        subject=stored_text(_l("Credit note on invoice %(number)s", number=invoice.number))[:200],
         note=note.strip(),
         service_code=invoice.service_code,
         engagement_number=invoice.engagement_number,

@@ -35,6 +35,7 @@ from app.auth.models import User
 from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
 from app.money import ZERO
+from app.stored_text import stored_text
 from catalog.models import SaleUnit
 from members.models import Member
 from orders.campaign_models import Campaign, CampaignOrder, CampaignProduct, CampaignStatus, Settlement
@@ -309,7 +310,7 @@ def _settlement_line(campaign: Campaign, settlement: Settlement, position: int) 
         order_number=order.number or "",
         school_name=order.school.name if order.school else "",
         reference="",
-        name=str(
+        name=stored_text(
             _l(
                 "Campaign settlement %(campaign)s – %(reference)s",
                 campaign=campaign.name,
@@ -350,7 +351,7 @@ def _build_document(
     else:
         subject = _l("Complementary invoice for campaign %(campaign)s", campaign=campaign.name)
         numbers = ", ".join(sorted({row.original_invoice.number for row in rows}))
-        note = str(
+        note = stored_text(
             _l(
                 "Complement of invoices %(numbers)s at the final prices of campaign %(campaign)s.",
                 numbers=numbers,
@@ -363,7 +364,7 @@ def _build_document(
         member=member,
         member_id=member.id,
         credited_invoice=original,
-        subject=str(subject)[:200],
+        subject=stored_text(subject)[:200],
         note=note,
         service_code=first.order.service_code,
         engagement_number=first.order.engagement_number,

@@ -21,6 +21,7 @@ from app.errors import InvalidTransition, NotFound, PermissionDenied, Validation
 from app.extensions import db
 from app.money import QUANTITY_STEP, TaxableLine, Totals, compute_totals, line_net_amount, parse_decimal
 from app.numbering import next_number
+from app.stored_text import stored_text
 from catalog.models import Product, ProductStatus, SaleUnit
 from catalog.services import NotOrderable, current_unit_price
 from members.models import ChorusRequirement, Member, School
@@ -406,6 +407,23 @@ def _order_label(order: Order) -> str:
     return order.number or str(_l("cart %(id)s", id=order.id))
 
 
+# A repeated decision (a double click, a second tab) names the state the order is already in.
+_ALREADY_MESSAGES = {
+    OrderStatus.SUBMITTED: _l("Order %(order)s is already submitted."),
+    OrderStatus.APPROVED: _l("Order %(order)s is already approved."),
+    OrderStatus.REJECTED: _l("Order %(order)s is already rejected."),
+    OrderStatus.CANCELLED: _l("Order %(order)s is already cancelled."),
+}
+
+
+def _already_in_status(order: Order, status: OrderStatus) -> str:
+    message = _ALREADY_MESSAGES.get(status)
+    if message is None:
+        return _l("Order %(order)s already has the status %(status)s.", order=_order_label(order),
+                  status=_status_label(status))
+    return message % {"order": _order_label(order)}
+
+
 def _placed_by(order: Order, user: User) -> bool:
     return user.id in (order.created_by_id, order.submitted_by_id)
 
@@ -480,6 +498,8 @@ def transition(order: Order, target: OrderStatus | str, actor: User, reason: str
     source = OrderStatus(order.status)
     target = OrderStatus(target)
     reason = (reason or "").strip()
+    if source == target:
+        raise InvalidTransition(_already_in_status(order, source))
     if not is_allowed(source, target):
         raise InvalidTransition(
             _l(
@@ -501,7 +521,7 @@ def transition(order: Order, target: OrderStatus | str, actor: User, reason: str
     if target == OrderStatus.APPROVED and not approval.record_approval(order, actor, now):
         # Above the member's threshold the first approval keeps the order submitted.
         event = OrderEvent(from_status=source.value, to_status=source.value, actor=actor,
-                           reason=str(_l("First approval: a second approver must approve too.")), created_at=now)
+                           reason=stored_text(_l("First approval: a second approver must approve too.")), created_at=now)
         order.events.append(event)
         db.session.flush()
         notifications.notify_second_approval_needed(order, actor)

@@ -65,7 +65,7 @@ def test_order_submit_approve_and_pdf(page):
     expect(page.get_by_role("heading", level=1)).to_have_text("Choisir une école")
     assert_accessible(page)
     page.get_by_role("link", name=f"Commander pour {SCHOOL_NAME}").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Panier de {SCHOOL_NAME}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Panier – {SCHOOL_NAME}")
     assert_accessible(page)
 
     for reference, quantity in PRODUCTS:

@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 from html import unescape
 
+from flask_babel import force_locale
+
 from app.extensions import db
 from invoicing import payments, services
 
@@ -44,3 +46,15 @@ def test_one_draft_flash_is_singular(invoicing_data, finance_user, login):
 
     page = unescape(response.get_data(as_text=True))
     assert "1 brouillon de facture créé : vérifiez-le, puis émettez-le." in page
+
+
+def test_stored_subjects_french_in_english(invoicing_data, finance_user):
+    order = invoicing_data.approved_order()
+
+    with force_locale("en"):
+        [draft] = services.create_invoice_drafts([order], grouping="order", actor=finance_user)
+        invoice = services.issue_invoice(draft, finance_user, issue_date=date(2026, 3, 10))
+        credit_note = services.create_credit_note(invoice, finance_user)
+
+    assert invoice.subject == f"Commandes {order.number}"
+    assert credit_note.subject == "Avoir sur la facture FA-2026-00001"
