@@ -25,7 +25,7 @@ from app.auth.models import User
 from app.auth.roles import Role
 from app.errors import PermissionDenied, ValidationFailed
 from app.extensions import db
-from app.money import AMOUNT_STEP, parse_decimal
+from app.money import NumberRule, parse_number_for
 from app.timeutils import PARIS, UTCDateTime, utcnow
 
 from .models import Order, OrderEvent
@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_REMINDER_DAYS = 3
 MAX_REMINDER_DAYS = 60
-MAX_THRESHOLD = Decimal("100000000")
+THRESHOLD = NumberRule(places=2, max_value=Decimal("99999999.99"), display="amount")
 
 
 class ApprovalRule(db.Model):
@@ -91,26 +91,7 @@ def rule_for(member_id: int) -> ApprovalRule:
 
 def parse_threshold(text: str | None) -> Decimal | None:
     """Parse the threshold typed by an approver (decimal comma accepted); empty means none."""
-    try:
-        amount = parse_decimal(text)
-    except ValueError as error:
-        raise ValidationFailed(
-            _l("Amount %(value)s is not a number: enter for example 5 000,00, or leave it empty.", value=text),
-            field="second_approval_above",
-        ) from error
-    if amount is None:
-        return None
-    if amount < 0 or amount >= MAX_THRESHOLD:
-        raise ValidationFailed(
-            _l("Amount must be between 0 and 99 999 999,99 €: enter for example 5 000,00."),
-            field="second_approval_above",
-        )
-    if amount != amount.quantize(AMOUNT_STEP):
-        raise ValidationFailed(
-            _l("Amount %(value)s has more than 2 decimals: round it to the cent.", value=text),
-            field="second_approval_above",
-        )
-    return amount
+    return parse_number_for("second_approval_above", text, THRESHOLD, str(_l("Amount")))
 
 
 def save_rule(

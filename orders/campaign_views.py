@@ -11,12 +11,13 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from app.auth.roles import CENTRALE_ROLES, Role, roles_required
 from app.errors import DomainError, NotFound
 from app.extensions import db
-from app.money import parse_decimal
+from app.forms import FrenchDecimalField
+from app.money import POSITIVE_AMOUNT
 from app.timeutils import today_paris
 from catalog.models import Product, ProductStatus, TierMode
 
@@ -51,7 +52,7 @@ class CampaignForm(FlaskForm):
 
 class CostForm(FlaskForm):
     label = StringField(_l("Label"), validators=[DataRequired(), Length(max=200)])
-    amount = StringField(_l("Amount excl. VAT (€)"), validators=[DataRequired()])
+    amount = FrenchDecimalField(_l("Amount excl. VAT (€)"), rule=POSITIVE_AMOUNT, validators=[InputRequired()])
     allocation_key = SelectField(
         _l("Allocation key"), choices=[(key.value, label) for key, label in ALLOCATION_KEY_LABELS.items()]
     )
@@ -134,13 +135,11 @@ def add_cost(campaign_id: int):
     form = CostForm()
     if not form.validate_on_submit():
         flash(_("The cost was not added: fill in the label and the amount."), "error")
+        for message in form.amount.errors:
+            flash(str(message), "error")
         return redirect(url_for("campaigns.show_campaign", campaign_id=campaign.id))
     try:
-        amount = parse_decimal(form.amount.data)
-        add_campaign_cost(campaign, label=form.label.data, amount=amount, allocation_key=form.allocation_key.data)
-    except ValueError:
-        db.session.rollback()
-        flash(_("Amount %(value)s is not a number: enter for example 10 000,00.", value=form.amount.data), "error")
+        add_campaign_cost(campaign, label=form.label.data, amount=form.amount.data, allocation_key=form.allocation_key.data)
     except DomainError as error:
         db.session.rollback()
         flash(str(error), "error")

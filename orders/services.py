@@ -19,10 +19,11 @@ from app.auth.models import User
 from app.auth.roles import Role
 from app.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
-from app.money import QUANTITY_STEP, TaxableLine, Totals, compute_totals, line_net_amount, parse_decimal
+from app.formatting import format_exact
+from app.money import NumberRule, TaxableLine, Totals, compute_totals, line_net_amount, parse_number_for
 from app.numbering import next_number
 from app.stored_text import stored_text
-from catalog.models import Product, ProductStatus, SaleUnit
+from catalog.models import SALE_UNIT_LABELS, Product, ProductStatus, SaleUnit
 from catalog.services import NotOrderable, current_unit_price
 from members.models import ChorusRequirement, Member, School
 from members.services import get_school_for_user
@@ -36,7 +37,8 @@ from .states import ORDER_STATUS_LABELS, OrderStatus, is_allowed
 logger = logging.getLogger(__name__)
 
 ORDER_NUMBER_SERIES = "BC"
-MAX_QUANTITY = Decimal("1000000")
+# Cart quantities stay below 1 000 000, far inside the Numeric(12, 3) column.
+CART_QUANTITY = NumberRule(places=3, max_value=Decimal("999999.999"))
 SERVICE_CODE_MAX_LENGTH = 100
 ENGAGEMENT_NUMBER_MAX_LENGTH = 50
 
@@ -59,31 +61,35 @@ def parse_quantity(text: str | None) -> Decimal | None:
     """Parse a quantity typed by a user (decimal comma accepted); None when left empty.
 
     Raises ValidationFailed on the field ``quantity`` when the value is not a number, is not
-    positive, has more than 3 decimals or is unreasonably large.
+    positive, has more than 3 decimals or is not below 1 000 000.
     """
-    try:
-        quantity = parse_decimal(text)
-    except ValueError as error:
-        raise ValidationFailed(
-            _l("Quantity %(value)s is not a number: enter for example 12 or 2,5.", value=text),
-            field="quantity",
-        ) from error
-    if quantity is None:
-        return None
-    if quantity <= 0:
+    quantity = parse_number_for("quantity", text, CART_QUANTITY, str(_l("Quantity")))
+    if quantity == 0:
         raise ValidationFailed(
             _l("Quantity must be greater than 0: to remove a product, use the Remove button."),
             field="quantity",
         )
-    if quantity != quantity.quantize(QUANTITY_STEP):
-        raise ValidationFailed(
-            _l("Quantity %(value)s has too many decimals: use at most 3.", value=text), field="quantity"
-        )
-    if quantity >= MAX_QUANTITY:
-        raise ValidationFailed(
-            _l("Quantity %(value)s is too large: enter less than 1 000 000.", value=text), field="quantity"
-        )
     return quantity
+
+
+def check_whole_units(name: str, unit: str, quantity: Decimal) -> None:
+    """Raise ValidationFailed unless ``quantity`` fits the unit of sale: whole numbers of
+    schools, classes, pupil accounts and items, whole or half training days."""
+    sale_unit = SaleUnit(unit)
+    if sale_unit == SaleUnit.TRAINING_DAY:
+        if (quantity * 2) != (quantity * 2).to_integral_value():
+            raise ValidationFailed(
+                _l("%(product)s is sold per training day: enter whole or half days, for example 1 or 1,5 "
+                   "(not %(quantity)s).", product=name, quantity=format_exact(quantity)),
+                field="quantity",
+            )
+        return
+    if quantity != quantity.to_integral_value():
+        raise ValidationFailed(
+            _l("%(product)s is sold %(unit)s: enter a whole number, not %(quantity)s.",
+               product=name, unit=SALE_UNIT_LABELS[sale_unit], quantity=format_exact(quantity)),
+            field="quantity",
+        )
 
 
 def orderable_products(day: date) -> list[tuple[Product, Decimal]]:
@@ -185,6 +191,7 @@ def add_to_cart(
                 ),
                 field="quantity",
             )
+    check_whole_units(product.name, product.unit, quantity)
     order = open_cart(user, school)
     line = next((line for line in order.lines if line.product_id == product.id), None)
     if line is None:
@@ -193,7 +200,7 @@ def add_to_cart(
         order.lines.append(line)
     else:
         line.quantity = line.quantity + quantity
-        if line.quantity >= MAX_QUANTITY:
+        if line.quantity > CART_QUANTITY.max_value:
             raise ValidationFailed(
                 _l("Quantity is too large: enter less than 1 000 000."), field="quantity"
             )
@@ -217,6 +224,7 @@ def _draft_line(order: Order, line_id: int) -> OrderLine:
 def change_line_quantity(order: Order, line_id: int, quantity: Decimal) -> OrderLine:
     """Set the quantity of one cart line and recompute its net amount."""
     line = _draft_line(order, line_id)
+    check_whole_units(line.product.name, line.product.unit, quantity)
     line.quantity = quantity
     line.net_amount = line_net_amount(quantity, line.unit_price)
     db.session.flush()
@@ -578,6 +586,9 @@ def _freeze_and_number(order: Order, actor: User, now: datetime) -> None:
     service_code, engagement_number = check_chorus_references(
         member, order.service_code, order.engagement_number
     )
+    for line in order.lines:
+        # A fractional quantity stored before the unit rule existed must not reach an order.
+        check_whole_units(line.product.name, line.product.unit, line.quantity)
     day = now.astimezone(timeutils.PARIS).date()
     prices = [(line, current_unit_price(line.product, day)) for line in order.lines]
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
 from decimal import Decimal
+
+import pytest
 
 from app.auth.roles import Role
 from orders.campaign_models import Campaign, CampaignCost
@@ -78,3 +81,27 @@ def test_manager_adds_cost_and_closes(builder, factories, login):
     assert second.status_code == 200
     page = client.get(f"/campagnes/{campaign.id}").get_data(as_text=True)
     assert "-120,00" in page.replace("\u202f", " ").replace("\xa0", " ")
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("abc", "Montant HT (€) : « abc » n’est pas un nombre"),
+        ("10,555", "Montant HT (€) : 10,555 a trop de décimales : 2 décimales au plus."),
+        ("9" * 30, "est trop grand : 999\u202f999\u202f999,99\u00a0€ au plus."),
+        ("0", "Montant HT (€) : saisissez un nombre supérieur à 0."),
+    ],
+)
+def test_bad_cost_amount_is_named(builder, factories, login, amount, message):
+    campaign = builder.campaign(builder.pooled_product([(1, "12.00")]))
+    client = login(factories.user(Role.CATALOG_MANAGER))
+
+    response = client.post(
+        f"/campagnes/{campaign.id}/couts",
+        data={"label": "Hébergement", "amount": amount, "allocation_key": "pupils"},
+        follow_redirects=True,
+    )
+
+    assert response.status_code == 200
+    assert message in html.unescape(response.get_data(as_text=True))
+    assert CampaignCost.query.filter_by(campaign_id=campaign.id).count() == 0

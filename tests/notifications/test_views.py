@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from decimal import Decimal
 
+import pytest
+
 from app.auth.roles import Role
 from app.jobs import JobSpec, run_job
 from orders import approval
@@ -99,7 +101,7 @@ def test_invalid_threshold_shown_on_field(client_for, member_setup):
     response = client.post("/approval-rules", data={"second_approval_above": "beaucoup", "reminder_days": "3"})
 
     assert response.status_code == 422
-    assert "Le montant beaucoup n'est pas un nombre" in page_text(response).replace("&#39;", "'")
+    assert "Montant : « beaucoup » n’est pas un nombre" in page_text(response).replace("&#39;", "'")
     assert approval.rule_for(member_setup.member.id).id is None
 
 
@@ -130,3 +132,21 @@ def test_subscriptions_page_states_rule(client_for, member_setup):
     assert "7/12 de 1 234,56 € font 720,16 €" in text
     # 10 March 2026: April to August are left.
     assert "Une commande passée aujourd'hui pour 2025-2026 paie 5/12 du prix annuel." in text.replace("&#39;", "'")
+
+
+@pytest.mark.parametrize(
+    ("threshold", "message"),
+    [
+        ("9" * 40, "est trop grand : 99 999 999,99 € au plus."),
+        ("5000,555", "Montant : 5 000,555 a trop de décimales : 2 décimales au plus."),
+        ("-1", "Montant : -1 est négatif : saisissez un nombre positif."),
+    ],
+)
+def test_threshold_out_of_bounds_is_named(client_for, member_setup, threshold, message):
+    client = client_for(member_setup.approver)
+
+    response = client.post("/approval-rules", data={"second_approval_above": threshold, "reminder_days": "3"})
+
+    assert response.status_code == 422
+    assert message in page_text(response).replace("&#39;", "'")
+    assert approval.rule_for(member_setup.member.id).id is None

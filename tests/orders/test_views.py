@@ -29,6 +29,7 @@ def catalogue(factories):
         "ent": factories.product(unit_price="2.50", unit="pupil", name="Compte ENT élève"),
         "class": factories.product(unit_price="30.00", unit="class", name="Licence classe"),
         "tablet": factories.product(unit_price="250.00", unit="item", name="Tablette"),
+        "training": factories.product(unit_price="250.00", unit="training_day", name="Formation"),
     }
 
 
@@ -59,7 +60,7 @@ def test_cart_flow_over_http(setup_a, catalogue, client_for):
 
     proposed = client.post("/orders/cart/add", data={"product_id": catalogue["ent"].id, "school_id": school_id})
     decimal_comma = client.post(
-        "/orders/cart/add", data={"product_id": catalogue["tablet"].id, "school_id": school_id, "quantity": "2,5"}
+        "/orders/cart/add", data={"product_id": catalogue["training"].id, "school_id": school_id, "quantity": "2,5"}
     )
     zero = client.post(
         "/orders/cart/add", data={"product_id": catalogue["class"].id, "school_id": school_id, "quantity": "0"}
@@ -71,7 +72,7 @@ def test_cart_flow_over_http(setup_a, catalogue, client_for):
     assert "La quantité doit être supérieure à 0" in text_of(zero)
     order = services.find_cart(setup_a.buyer, setup_a.school)
     quantities = {line.name: line.quantity for line in order.lines}
-    assert quantities == {"Compte ENT élève": Decimal("120"), "Tablette": Decimal("2.5")}
+    assert quantities == {"Compte ENT élève": Decimal("120"), "Formation": Decimal("2.5")}
 
     page = text_of(client.get(cart_url))
     # 120 x 2.50 + 2.5 x 250.00 = 925.00 excluding VAT, 185.00 VAT, 1 110.00 including VAT.
@@ -79,11 +80,11 @@ def test_cart_flow_over_http(setup_a, catalogue, client_for):
     assert "1\u202f110,00\u00a0€" in page
     assert "Soumettre la commande" in page
 
-    tablet_line = next(line for line in order.lines if line.name == "Tablette")
-    changed = client.post(f"{cart_url}/lines/{tablet_line.id}/quantity", data={"quantity": "1"})
+    training_line = next(line for line in order.lines if line.name == "Formation")
+    changed = client.post(f"{cart_url}/lines/{training_line.id}/quantity", data={"quantity": "1"})
     assert changed.status_code == 303
     assert reload(order).lines[1].quantity == Decimal("1")
-    removed = client.post(f"{cart_url}/lines/{tablet_line.id}/remove")
+    removed = client.post(f"{cart_url}/lines/{training_line.id}/remove")
     assert removed.status_code == 303
     assert [line.name for line in reload(order).lines] == ["Compte ENT élève"]
 
