@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -27,6 +28,13 @@ from .models import SALE_UNIT_LABELS, SALES_MODE_LABELS, TIER_MODE_LABELS, VAT_C
 
 
 DATE_MESSAGE = _l("Enter the date as DD/MM/YYYY, or pick it in the calendar.")
+
+# "S – Taux normal": the code stays in front of the label, which is translated when the form
+# renders (an f-string here would freeze the English msgid at import time).
+VAT_CATEGORY_CHOICES = [
+    (code, LazyString(lambda code=code, label=label: f"{code} – {label}"))
+    for code, label in VAT_CATEGORY_LABELS.items()
+]
 
 
 class CategoryForm(FlaskForm):
@@ -88,7 +96,7 @@ class ProductForm(FlaskForm):
     contract_id = SelectField(_l("Contract"), coerce=int, validate_choice=False)
     unit = SelectField(_l("Unit of sale"), choices=[(unit.value, label) for unit, label in SALE_UNIT_LABELS.items()])
     vat_category = SelectField(
-        _l("VAT category"), choices=[(code, f"{code} – {label}") for code, label in VAT_CATEGORY_LABELS.items()]
+        _l("VAT category"), choices=VAT_CATEGORY_CHOICES
     )
     vat_rate = FrenchDecimalField(_l("VAT rate (%)"), rule=VAT_RATE, default=Decimal("20"))
     vat_exemption_reason = StringField(_l("VAT exemption reason"), validators=[Optional(), Length(max=200)])
