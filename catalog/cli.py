@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -30,7 +31,8 @@ def export_command(file_format: str, output: Path) -> None:
     rows = transfer.export_rows(today_paris())
     data = transfer.export_csv(rows) if file_format == "csv" else transfer.export_xlsx(rows)
     output.write_bytes(data)
-    click.echo(_("%(count)s products exported to %(path)s.", count=len(rows), path=output))
+    click.echo(ngettext("%(num)d product exported to %(path)s.", "%(num)d products exported to %(path)s.", len(rows),
+                        path=output))
 
 
 def echo_plan(plan: transfer.ImportPlan) -> None:
@@ -68,7 +70,8 @@ def import_command(path: Path, dry_run: bool) -> None:
     else:
         created, updated = transfer.apply_import(plan, today=today, user_id=None)
         db.session.commit()
-        click.echo(_("Import done: %(created)s created, %(updated)s updated.", created=created, updated=updated))
+        click.echo(_("Import done. Products created: %(created)s; updated: %(updated)s; lines rejected and not imported: %(rejected)s.",
+                     created=created, updated=updated, rejected=len(plan.rejected)))
     if plan.rejected:
         raise SystemExit(1)
 

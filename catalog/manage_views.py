@@ -481,7 +481,7 @@ def confirm_import(token: str):
         return redirect(url_for("catalog.import_catalogue"))
     db.session.commit()
     _mark_import_applied(token)
-    flash(_("Import done: %(created)s products created, %(updated)s updated, %(rejected)s lines rejected and not imported.",
+    flash(_("Import done. Products created: %(created)s; updated: %(updated)s; lines rejected and not imported: %(rejected)s.",
             created=created, updated=updated, rejected=len(plan.rejected)), "success")
     return redirect(url_for("catalog.list_products"))
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.errors import DomainError
 
@@ -24,7 +25,9 @@ def _parse_day(value: str, option: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError as error:
-        raise click.BadParameter(f"{value!r} is not a date: write it as 2026-01-31.", param_hint=option) from error
+        raise click.BadParameter(
+            _("%(value)s is not a date: write it as 2026-01-31.", value=repr(value)), param_hint=option
+        ) from error
 
 
 @invoicing_cli.command("export")
@@ -45,7 +48,8 @@ def export_command(date_from: str, date_to: str, export_format: str, statuses: t
     first = _parse_day(date_from, "--from")
     last = _parse_day(date_to, "--to")
     if last < first:
-        raise click.BadParameter("the last day is before the first day.", param_hint="--to")
+        raise click.BadParameter(_("The last day is before the first day: give a --to date on or after --from."),
+                                 param_hint="--to")
     try:
         documents = services.issued_documents(first, last, list(statuses) or None)
         data, _mimetype, _extension = exports.export(documents, export_format)
@@ -53,7 +57,8 @@ def export_command(date_from: str, date_to: str, export_format: str, statuses: t
         raise click.ClickException(str(error)) from error
     output.write_bytes(data)
     logger.info("Export %s of %s documents written to %s", export_format, len(documents), output)
-    click.echo(_("%(count)s documents exported to %(path)s.", count=len(documents), path=str(output)))
+    click.echo(ngettext("%(num)d document exported to %(path)s.", "%(num)d documents exported to %(path)s.",
+                        len(documents), path=str(output)))
 
 
 COMMANDS = [invoicing_cli, stripe_cli]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from app.errors import ValidationFailed
@@ -360,13 +361,16 @@ def _report_siret_conflicts(report: ImportReport, members: dict[str, Member], co
         member = members[siren]
         sirets = sorted({siret for _line, siret in occurrences})
         report.notice(
-            _l(
-                "SIREN %(siren)s (%(name)s): %(count)s line(s) give another SIRET (%(sirets)s) than "
+            ngettext(
+                "SIREN %(siren)s (%(name)s): %(num)d line gives another SIRET (%(sirets)s) than "
+                "the billing SIRET %(billing)s, which is kept. Change it on the member's page if "
+                "needed. Line: %(lines)s.",
+                "SIREN %(siren)s (%(name)s): %(num)d lines give another SIRET (%(sirets)s) than "
                 "the billing SIRET %(billing)s, which is kept. Change it on the member's page if "
                 "needed. Lines: %(lines)s.",
+                len(occurrences),
                 siren=siren,
                 name=member.name,
-                count=len(occurrences),
                 sirets=", ".join(sirets[:5]) + (", …" if len(sirets) > 5 else ""),
                 billing=member.billing_siret,
                 lines=", ".join(str(line) for line, _siret in occurrences),

@@ -49,7 +49,7 @@ def test_preview_writes_nothing_until_confirmed(login, manager, import_folder):
 
     response = client.post(f"/catalog/manage/import/{token}", follow_redirects=True)
     page = response.get_data(as_text=True)
-    assert "1 produits créés, 0 modifiés, 1 lignes rejetées" in page
+    assert "Import terminé. Produits créés : 1 ; mis à jour : 0 ; lignes rejetées et non importées : 1." in page
     assert _products() == before + 1
     assert db.session.scalar(select(Product).where(Product.reference == "USB-64")) is None
     assert list(import_folder.glob("*.bin")) == []
@@ -144,7 +144,7 @@ def test_cli_import_prints_rejections_and_writes_valid_lines(app, tmp_path):
     assert _products() == before
     result = app.test_cli_runner().invoke(args=["catalog", "import", str(path)])
     assert result.exit_code == 1
-    assert "Import terminé : 1 créés, 0 modifiés." in result.output
+    assert "Import terminé. Produits créés : 1 ; mis à jour : 0 ; lignes rejetées et non importées : 1." in result.output
     assert _products() == before + 1
     price = db.session.scalar(select(ProductPrice).join(Product).where(Product.reference == "USB-32"))
     assert str(price.unit_price) == "6.9000"

@@ -66,7 +66,7 @@ def test_sample_import_reports_other_sirets_once(run_cli):
 
     fresnes_notices = [line for line in output_lines(result) if line.startswith("SIREN 219400348 (Fresnes)")]
     assert len(fresnes_notices) == 1
-    assert "10 ligne(s) donnent un autre SIRET" in fresnes_notices[0]
+    assert "10 lignes donnent un autre SIRET" in fresnes_notices[0]
     assert "21940034800195, qui est conservé" in fresnes_notices[0]
 
 
