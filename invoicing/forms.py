@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from app.forms import FrenchDecimalField
+from app.money import POSITIVE_AMOUNT, QUANTITY, UNIT_PRICE, VAT_RATE
 
 from .exports import FORMATS
 from .models import DOCUMENT_KIND_LABELS, INVOICE_STATUS_LABELS
@@ -73,23 +78,33 @@ class FreeLineForm(FlaskForm):
     """A line that comes from no order."""
 
     name = StringField(_l("Designation"), validators=[DataRequired(message=_l("Enter a designation.")), Length(max=200)])
-    quantity = StringField(_l("Quantity"), validators=[DataRequired(message=_l("Enter a quantity."))])
-    unit_price = StringField(_l("Unit price excl. VAT"), validators=[DataRequired(message=_l("Enter a unit price."))])
+    quantity = FrenchDecimalField(
+        _l("Quantity"), rule=QUANTITY, validators=[InputRequired(message=_l("Enter a quantity."))]
+    )
+    unit_price = FrenchDecimalField(
+        _l("Unit price excl. VAT"), rule=UNIT_PRICE, validators=[InputRequired(message=_l("Enter a unit price."))]
+    )
     vat_category = SelectField(_l("VAT category"), choices=VAT_CATEGORY_CHOICES, default="S")
-    vat_rate = StringField(_l("VAT rate (%)"), default="20")
+    vat_rate = FrenchDecimalField(_l("VAT rate (%)"), rule=VAT_RATE, default=Decimal(20))
     vat_exemption_reason = StringField(_l("Legal reason for no VAT"), validators=[Length(max=200)])
 
 
 class LineChangeForm(FlaskForm):
-    quantity = StringField(_l("Quantity"), validators=[DataRequired(message=_l("Enter a quantity."))])
-    unit_price = StringField(_l("Unit price excl. VAT"), validators=[DataRequired(message=_l("Enter a unit price."))])
+    quantity = FrenchDecimalField(
+        _l("Quantity"), rule=QUANTITY, validators=[InputRequired(message=_l("Enter a quantity."))]
+    )
+    unit_price = FrenchDecimalField(
+        _l("Unit price excl. VAT"), rule=UNIT_PRICE, validators=[InputRequired(message=_l("Enter a unit price."))]
+    )
 
 
 class PaymentForm(FlaskForm):
     """A payment received: date, amount (decimal comma accepted), mandat or transfer reference."""
 
     paid_on = DateField(_l("Payment date"), validators=[DataRequired(message=_l("Enter the payment date."))])
-    amount = StringField(_l("Amount"), validators=[DataRequired(message=_l("Enter the amount, for example 120,50."))])
+    amount = FrenchDecimalField(
+        _l("Amount"), rule=POSITIVE_AMOUNT, validators=[InputRequired(message=_l("Enter the amount, for example 120,50."))]
+    )
     reference = StringField(_l("Mandat or transfer reference"), validators=[Length(max=100)])
 
 

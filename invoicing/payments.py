@@ -15,7 +15,8 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
-from app.money import ZERO, parse_decimal, round_amount
+from app.formatting import format_money
+from app.money import POSITIVE_AMOUNT, ZERO, parse_number, round_amount
 
 from .models import DocumentKind, Invoice, InvoiceStatus, Payment
 
@@ -63,9 +64,9 @@ def record_payment(invoice: Invoice, *, paid_on: date, amount: Decimal, referenc
         raise ValidationFailed(
             _l(
                 "Amount %(amount)s exceeds the balance of %(number)s (%(balance)s): check the amount.",
-                amount=f"{amount:.2f}".replace(".", ","),
+                amount=format_money(amount),
                 number=invoice.number,
-                balance=f"{invoice.balance:.2f}".replace(".", ","),
+                balance=format_money(invoice.balance),
             ),
             field="amount",
         )
@@ -254,24 +255,14 @@ def _parse_row(
 
     amount_text = _cell(cells, positions, "amount")
     try:
-        row.amount = parse_decimal(amount_text)
-    except ValueError:
-        row.amount = None
-    if row.amount is None or row.amount <= 0:
-        row.errors.append(
-            str(
-                _l(
-                    "Line %(line)s: amount %(value)s is invalid: write a positive amount such as 1 234,56.",
-                    line=line_number,
-                    value=amount_text or "(vide)",
-                )
+        row.amount = parse_number(amount_text, POSITIVE_AMOUNT, str(_l("Line %(line)s, amount", line=line_number)))
+    except ValueError as error:
+        row.errors.append(str(error.args[0]))
+    else:
+        if row.amount is None:
+            row.errors.append(
+                str(_l("Line %(line)s: amount is missing: write a positive amount such as 1 234,56.", line=line_number))
             )
-        )
-        row.amount = None
-    elif row.amount != round_amount(row.amount):
-        row.errors.append(
-            str(_l("Line %(line)s: amount %(value)s has more than 2 decimals.", line=line_number, value=amount_text))
-        )
 
     if row.invoice is not None and row.amount is not None and not row.errors:
         already = pending_by_invoice.get(row.invoice.id, ZERO)

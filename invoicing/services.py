@@ -19,8 +19,10 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import User
 from app.errors import InvalidTransition, NotFound, ValidationFailed
 from app.extensions import db
+from app.formatting import format_money
 from app.money import (
     AMOUNT_STEP,
+    MAX_AMOUNT,
     VAT_CATEGORIES,
     VAT_STANDARD,
     ZERO,
@@ -341,6 +343,13 @@ def _check_line_values(quantity: Decimal, unit_price: Decimal, vat_category: str
         raise ValidationFailed(_l("Quantity must be greater than zero."), field="quantity")
     if unit_price is None or unit_price < 0:
         raise ValidationFailed(_l("Unit price must be zero or more."), field="unit_price")
+    net_amount = line_net_amount(quantity, unit_price)
+    if net_amount > MAX_AMOUNT:
+        raise ValidationFailed(
+            _l("The line amount %(amount)s is too large: %(maximum)s at most. Lower the quantity or the unit price.",
+               amount=format_money(net_amount), maximum=format_money(MAX_AMOUNT)),
+            field="quantity",
+        )
     if vat_category not in VAT_CATEGORIES:
         raise ValidationFailed(_l("VAT category %(value)s is invalid: use S, E, Z or O.", value=vat_category), field="vat_category")
     if vat_category == VAT_STANDARD and (vat_rate is None or vat_rate <= 0):

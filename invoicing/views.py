@@ -16,7 +16,6 @@ from app.auth.roles import Role, roles_required
 from app.einvoicing import EInvoiceInvalid
 from app.errors import DomainError, NotFound
 from app.extensions import db
-from app.money import parse_decimal
 from app.timeutils import today_paris
 from members.models import Member
 from orders.campaign_models import Campaign
@@ -65,11 +64,10 @@ def _flash_error(error: DomainError) -> None:
     flash(str(error), "error")
 
 
-def _decimal_or_none(text: str | None):
-    try:
-        return parse_decimal(text)
-    except ValueError:
-        return None
+def _flash_form_errors(form) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            flash(str(error), "error")
 
 
 # --- List and documents -------------------------------------------------------------------
@@ -109,18 +107,22 @@ def list_invoices():
 @bp.route("/<int:invoice_id>")
 @roles_required(*READERS)
 def invoice_detail(invoice_id: int):
-    invoice = _invoice_or_404(invoice_id)
+    return _render_detail(_invoice_or_404(invoice_id))
+
+
+def _render_detail(invoice: Invoice, *, status: int = 200, line_form=None, payment_form=None):
+    """Render an invoice page; a form sent back with errors keeps what the user typed."""
     is_finance = current_user.role_enum in FINANCE
     context = {"invoice": invoice, "is_finance": is_finance, "today": today_paris()}
     if is_finance and invoice.is_draft:
         context.update(
             draft_form=DraftForm(obj=invoice),
-            line_form=FreeLineForm(),
+            line_form=line_form or FreeLineForm(formdata=None),
             blockers=services.issue_blockers(invoice),
         )
     if is_finance and not invoice.is_draft and not invoice.is_credit_note:
-        context["payment_form"] = PaymentForm(paid_on=today_paris())
-    return render_template("invoicing/detail.html", **context)
+        context["payment_form"] = payment_form or PaymentForm(formdata=None, paid_on=today_paris())
+    return render_template("invoicing/detail.html", **context), status
 
 
 def _document_response(data: bytes | None, mimetype: str, filename: str) -> Response:
@@ -195,9 +197,7 @@ def edit_draft(invoice_id: int):
     invoice = _draft_or_404(invoice_id)
     form = DraftForm()
     if not form.validate():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(str(error), "error")
+        _flash_form_errors(form)
         return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice.id))
     try:
         services.update_draft(
@@ -225,18 +225,15 @@ def add_line(invoice_id: int):
     invoice = _draft_or_404(invoice_id)
     form = FreeLineForm()
     if not form.validate():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(str(error), "error")
-        return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice.id))
+        return _render_detail(invoice, status=400, line_form=form)
     try:
         services.add_free_line(
             invoice,
             name=form.name.data,
-            quantity=_decimal_or_none(form.quantity.data),
-            unit_price=_decimal_or_none(form.unit_price.data),
+            quantity=form.quantity.data,
+            unit_price=form.unit_price.data,
             vat_category=form.vat_category.data,
-            vat_rate=_decimal_or_none(form.vat_rate.data) or 0,
+            vat_rate=form.vat_rate.data or 0,
             vat_exemption_reason=form.vat_exemption_reason.data or "",
         )
     except DomainError as error:
@@ -253,13 +250,11 @@ def add_line(invoice_id: int):
 def change_line(invoice_id: int, line_id: int):
     invoice = _draft_or_404(invoice_id)
     form = LineChangeForm()
+    if not form.validate():
+        _flash_form_errors(form)
+        return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice.id))
     try:
-        services.change_draft_line(
-            invoice,
-            line_id,
-            quantity=_decimal_or_none(form.quantity.data),
-            unit_price=_decimal_or_none(form.unit_price.data),
-        )
+        services.change_draft_line(invoice, line_id, quantity=form.quantity.data, unit_price=form.unit_price.data)
     except DomainError as error:
         db.session.rollback()
         _flash_error(error)
@@ -297,7 +292,14 @@ def delete_draft(invoice_id: int):
 @bp.route("/<int:invoice_id>/issue", methods=["POST"])
 @roles_required(*FINANCE)
 def issue(invoice_id: int):
-    invoice = _draft_or_404(invoice_id)
+    invoice = _invoice_or_404(invoice_id)
+    if not invoice.is_draft:
+        # A second click or the back button: say the document is issued rather than 404.
+        if invoice.is_credit_note:
+            flash(_("This credit note is already issued (%(number)s).", number=invoice.display_number), "error")
+        else:
+            flash(_("This invoice is already issued (%(number)s).", number=invoice.display_number), "error")
+        return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice_id), code=303)
     try:
         services.issue_invoice(invoice, current_user)
     except DomainError as error:
@@ -390,20 +392,20 @@ def record_payment(invoice_id: int):
     invoice = _invoice_or_404(invoice_id)
     form = PaymentForm()
     if not form.validate():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(str(error), "error")
-        return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice_id))
+        return _render_detail(invoice, status=400, payment_form=form)
     try:
         payments.record_payment(
             invoice,
             paid_on=form.paid_on.data,
-            amount=_decimal_or_none(form.amount.data),
+            amount=form.amount.data,
             reference=form.reference.data or "",
             actor=current_user,
         )
     except DomainError as error:
         db.session.rollback()
+        if error.field == "amount":
+            form.amount.errors = [str(error)]
+            return _render_detail(invoice, status=400, payment_form=form)
         _flash_error(error)
         return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice_id))
     db.session.commit()
