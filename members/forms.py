@@ -8,7 +8,6 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     EmailField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -16,7 +15,9 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, Length, NumberRange, Optional
+from wtforms.validators import Email, Length, Optional
+
+from app.forms import WholeNumberField
 
 from .models import CHORUS_REQUIREMENT_LABELS, MEMBERSHIP_STATUS_LABELS
 
@@ -63,14 +64,8 @@ class MemberEditForm(FlaskForm):
 
 class SchoolCountsForm(FlaskForm):
     school_year = SelectField(_l("School year"), coerce=int)
-    pupils = IntegerField(
-        _l("Pupils"),
-        validators=[Optional(), NumberRange(min=0, message=_l("Enter 0 or more."))],
-    )
-    classes = IntegerField(
-        _l("Classes"),
-        validators=[Optional(), NumberRange(min=0, message=_l("Enter 0 or more."))],
-    )
+    pupils = WholeNumberField(_l("Pupils"), validators=[Optional()])
+    classes = WholeNumberField(_l("Classes"), validators=[Optional()])
     submit = SubmitField(_l("Save the counts"))
 
 

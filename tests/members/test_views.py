@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 
 from app.auth.roles import Role
@@ -232,3 +235,31 @@ def test_member_list_search_and_filters(factories, login):
     assert "CA Saint-Lô Agglo</a>" in epci_only
     assert ">Saint-Lô</a>" not in epci_only
     assert "Aucun adhérent ne correspond" in to_complete
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("pupils", "abc", "Élèves : « abc » n’est pas un nombre entier : saisissez des chiffres uniquement, par exemple 12."),
+        ("pupils", "9" * 30, "Élèves : 999" + "\u202f999" * 9 + " est trop grand : 2\u202f147\u202f483\u202f647 au plus."),
+        ("pupils", "12,5", "Élèves : 12,5 n’est pas un nombre entier : saisissez un nombre sans décimales."),
+        ("classes", "-1", "Classes : -1 est négatif : saisissez un nombre positif."),
+    ],
+)
+def test_bad_school_count_gives_one_error(factories, login, two_members, field, value, message):
+    member_a, _member_b, school_a, _closed_a, _school_b = two_members
+    client = login(factories.user(Role.BUYER, member=member_a))
+    data = {"school_year": "2025", "pupils": "131", "classes": "6", field: value}
+
+    response = client.post(f"/schools/{school_a.id}/counts", data=data)
+
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert message in page
+    assert f'value="{value}"' in page
+    errors = re.findall(r'<small id="[a-z_]+-error" class="field-error">([^<]*)</small>', page)
+    assert errors == [message]
+    assert "Not a valid integer" not in page
+    assert "0 ou plus" not in page
+    db.session.expire_all()
+    assert db.session.get(School, school_a.id).pupils == 120
