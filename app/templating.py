@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -40,7 +40,18 @@ def navigation_items() -> list[tuple[str, str]]:
     return items
 
 
+def allowed_query_args(*names: str) -> dict[str, str]:
+    """Return the request's non-empty query parameters among ``names``, to rebuild a URL.
+
+    Passing request.args whole to url_for would let any visitor add url_for's own keywords
+    (_method, _external) or a route variable, and url_for then raises TypeError: a 500.
+    """
+    return {name: request.args[name] for name in names if request.args.get(name)}
+
+
 def register_template_globals(app: Flask) -> None:
+    app.jinja_env.globals["query_args"] = allowed_query_args
+
     @app.context_processor
     def inject_globals():
         return {

@@ -16,6 +16,7 @@ from app.auth.roles import Role, roles_required
 from app.einvoicing import EInvoiceInvalid
 from app.errors import DomainError, NotFound
 from app.extensions import db
+from app.templating import allowed_query_args
 from app.timeutils import today_paris
 from members.models import Member
 from orders.campaign_models import Campaign
@@ -93,7 +94,7 @@ def list_invoices():
     pagination = db.paginate(
         services.invoices_query(current_user, filters), page=page, per_page=INVOICES_PER_PAGE, error_out=False
     )
-    query_args = {key: value for key, value in request.args.items() if key != "page" and value}
+    query_args = allowed_query_args("member_id", "kind", "status", "issued_from", "issued_to")
     return render_template(
         "invoicing/list.html",
         form=form,

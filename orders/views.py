@@ -14,6 +14,7 @@ from app.auth.roles import CENTRALE_ROLES, Role, roles_required
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.extensions import db
 from app.formatting import format_number
+from app.templating import allowed_query_args
 from catalog.models import Product
 from members.models import Member, School
 from members.services import schools_for_user
@@ -116,7 +117,7 @@ def list_orders():
     pagination = db.paginate(
         services.orders_query(current_user, filters), page=page, per_page=ORDERS_PER_PAGE, error_out=False
     )
-    query_args = {key: value for key, value in request.args.items() if key != "page" and value}
+    query_args = allowed_query_args("school_id", "member_id", "status", "submitted_from", "submitted_to")
     return render_template(
         "orders/list.html",
         form=form,

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from app.auth.roles import CENTRALE_ROLES, MEMBER_ROLES, roles_required
 from app.errors import NotFound
+from app.templating import allowed_query_args
 from members.services import get_member_for_user
 from orders.campaigns import get_campaign, list_campaigns
 
@@ -68,7 +69,7 @@ def campaign_export(campaign_id: int, file_format: str):
 @bp.route("/mon-rapport")
 @roles_required(*MEMBER_ROLES)
 def my_report():
-    return redirect(url_for("reports.member_page", member_id=current_user.member_id, **request.args))
+    return redirect(url_for("reports.member_page", member_id=current_user.member_id, **allowed_query_args("campagne")))
 
 
 def _member_and_campaign(member_id: int):
