@@ -220,7 +220,8 @@ def build_config(overrides: dict | None = None) -> dict:
         "CENTRALE_ENV": env_name,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters keeps bound values (password hashes, personal data) out of error texts.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "SUPPORTED_LOCALES": ("fr", "en"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -23,6 +25,10 @@ logger = logging.getLogger(__name__)
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ADDRESS = 50
+
+# Column sizes of users.email (the RFC 5321 path limit) and users.full_name.
+EMAIL_MAX_LENGTH = 254
+FULL_NAME_MAX_LENGTH = 200
 
 
 class LoginThrottled(ValidationFailed):
@@ -44,14 +50,40 @@ def validate_new_password(password: str) -> None:
         )
 
 
-def create_user(
-    *, email: str, password: str, role: Role | str, member=None, full_name: str = ""
-) -> User:
-    """Create a user; member-side roles need a member and centrale roles must not have one."""
+def _shortened(text: str, length: int = 60) -> str:
+    return text if len(text) <= length else text[:length] + "…"
+
+
+def check_user_details(*, email: str, role: Role | str, member=None, full_name: str = "") -> str:
+    """Check a new user's e-mail, name, role and member; return the normalised e-mail.
+
+    Raises ValidationFailed naming the field: an e-mail over 254 characters or not valid for
+    email-validator, a name over 200 characters, an e-mail already used, or a role that needs
+    a member without one (or the reverse).
+    """
     role = Role(role)
     email = normalise_email(email)
-    if "@" not in email:
-        raise ValidationFailed(_l("E-mail %(value)s is invalid.", value=email), field="email")
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise ValidationFailed(
+            _l("E-mail is too long (%(length)s characters): %(maximum)s characters at most.",
+               length=len(email), maximum=EMAIL_MAX_LENGTH),
+            field="email",
+        )
+    try:
+        # Outside production the demo and test accounts use the reserved .test domain.
+        validate_email(email, check_deliverability=False,
+                       test_environment=current_app.config.get("CENTRALE_ENV") != "production")
+    except EmailNotValidError:
+        raise ValidationFailed(
+            _l("E-mail %(value)s is invalid: enter an address like nom@exemple.fr.", value=_shortened(email)),
+            field="email",
+        ) from None
+    if len(full_name or "") > FULL_NAME_MAX_LENGTH:
+        raise ValidationFailed(
+            _l("Name is too long (%(length)s characters): %(maximum)s characters at most.",
+               length=len(full_name), maximum=FULL_NAME_MAX_LENGTH),
+            field="full_name",
+        )
     if db.session.scalar(select(User).where(User.email == email)) is not None:
         raise ValidationFailed(
             _l("A user with e-mail %(value)s already exists.", value=email), field="email"
@@ -66,6 +98,15 @@ def create_user(
             _l("Role %(role)s belongs to the centrale and takes no member.", role=role.label),
             field="member",
         )
+    return email
+
+
+def create_user(
+    *, email: str, password: str, role: Role | str, member=None, full_name: str = ""
+) -> User:
+    """Create a user; member-side roles need a member and centrale roles must not have one."""
+    role = Role(role)
+    email = check_user_details(email=email, role=role, member=member, full_name=full_name)
     validate_new_password(password)
     user = User(
         email=email,

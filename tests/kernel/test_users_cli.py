@@ -110,3 +110,50 @@ def test_password_prompted_when_omitted(app):
 
     assert result.exit_code == 0, result.output
     assert verify_password(user_with_email("prompted@example.test").password_hash, PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--email", "a" * 300 + "@mairie.fr", "--role", "admin"],
+         "L’adresse e-mail est trop longue (310 caractères) : 254 caractères au plus."),
+        (["--email", "x" * 10_000, "--role", "admin"], "caractères au plus."),
+        (["--email", "pas-une-adresse", "--role", "admin"], "L’adresse e-mail pas-une-adresse est invalide"),
+        (["--email", "nom@mairie.fr", "--role", "admin", "--name", "N" * 5000],
+         "Le nom est trop long (5000 caractères) : 200 caractères au plus."),
+        (["--email", "nom@mairie.fr", "--role", "buyer", "--member", "211400016"], "Luhn"),
+    ],
+)
+def test_bad_arguments_checked_before_prompt(app, options, message):
+    runner = app.test_cli_runner()
+
+    result = runner.invoke(args=["users", "create", *options], input=f"{PASSWORD}\n{PASSWORD}\n")
+
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Password" not in result.output
+    assert "Mot de passe" not in result.output
+    assert db.session.scalar(select(User).where(User.role == "admin")) is None
+
+
+def test_member_siren_with_spaces_is_normalised(app, factories):
+    member = factories.member(siren="211400015", name="Ablon")
+
+    result = create_user(app, "--email", "spaces@mairie.fr", "--role", "buyer", "--member", "211 400 015")
+
+    assert result.exit_code == 0, result.output
+    assert user_with_email("spaces@mairie.fr").member_id == member.id
+
+
+def test_database_error_hides_password_hash(app, factories, monkeypatch, caplog):
+    factories.user("admin", email="taken@mairie.fr")
+    # Skip the duplicate check so that the insert itself fails on the unique e-mail index.
+    monkeypatch.setattr("app.auth.services.check_user_details", lambda **fields: fields["email"].strip().lower())
+
+    result = create_user(app, "--email", "taken@mairie.fr", "--role", "admin")
+
+    assert result.exit_code == 1
+    assert "n’a pas pu être enregistré dans la base de données (IntegrityError)" in result.output
+    assert "$argon2" not in result.output
+    assert "$argon2" not in caplog.text
+    assert "taken@mairie.fr" not in caplog.text
