@@ -496,7 +496,7 @@ def export_catalogue():
     today = today_paris()
     rows = transfer.export_rows(today)
     if file_format == "csv":
-        data, mimetype = transfer.export_csv(rows), "text/csv; charset=utf-8"
+        data, mimetype = transfer.export_csv(rows), "text/csv"
     else:
         data, mimetype = transfer.export_xlsx(rows), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     filename = f"catalogue-{today.isoformat()}.{file_format}"

@@ -218,7 +218,7 @@ def to_zip(invoices: Iterable[Invoice]) -> bytes:
 def export(invoices: list[Invoice], export_format: str) -> tuple[bytes, str, str]:
     """Build an export; return its bytes, its MIME type and its file extension."""
     if export_format == "csv":
-        return to_csv(*document_rows(invoices)), "text/csv; charset=utf-8", "csv"
+        return to_csv(*document_rows(invoices)), "text/csv", "csv"
     if export_format == "xlsx":
         header, rows = document_rows(invoices)
         with force_locale("fr"):
@@ -231,7 +231,7 @@ def export(invoices: list[Invoice], export_format: str) -> tuple[bytes, str, str
     if export_format == "zip":
         return to_zip(invoices), "application/zip", "zip"
     if export_format == "titres":
-        return to_csv(*revenue_order_rows(invoices)), "text/csv; charset=utf-8", "csv"
+        return to_csv(*revenue_order_rows(invoices)), "text/csv", "csv"
     raise ValidationFailed(
         _l("Export format %(value)s is invalid: choose csv, xlsx, zip or titres.", value=export_format)
     )

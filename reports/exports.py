@@ -27,7 +27,8 @@ from .services import CampaignReport, MemberReport
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_FORMATS = ("csv", "xlsx", "pdf")
 MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
+    # Werkzeug adds "; charset=utf-8" to text/* types itself.
+    "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
 }
@@ -237,7 +238,7 @@ def member_sections(report: MemberReport) -> list[Section]:
         _("Months"),
         [_("Month"), _("Amount excl. VAT"), _("Savings excl. VAT")],
         [Kind.TEXT, Kind.MONEY, Kind.MONEY],
-        [[row.key, row.spend, row.savings] for row in report.months],
+        [[row.label, row.spend, row.savings] for row in report.months],
     )
     sections = [summary, schools, categories, months]
     if report.campaign is not None:

@@ -101,3 +101,32 @@ def test_member_annex_one_page(closed_campaign):
     assert "100,00" in normalised
     assert "691,00" in normalised
     assert "Ablon" not in normalised
+
+
+def test_member_csv_writes_french_months(closed_campaign):
+    merville = member_report(closed_campaign.members[1], closed_campaign.campaign)
+
+    rows = read_csv(export_member(merville, "csv"))
+
+    month_rows = [row for row in rows if len(row) == 3 and row[0] == "avril 2027"]
+    assert month_rows == [["avril 2027", "591,00", "100,00"]]
+    assert not any(row and row[0] == "2027-04" for row in rows)
+
+
+def test_csv_downloads_send_one_charset(closed_campaign, factories, login):
+    from app.auth.roles import Role
+
+    client = login(factories.user(Role.ADMIN))
+    campaign_id = closed_campaign.campaign.id
+    member_id = closed_campaign.members[1].id
+    urls = [
+        f"/rapports/campagnes/{campaign_id}/export.csv",
+        f"/rapports/adherents/{member_id}/export.csv",
+        "/catalog/manage/export?format=csv",
+        "/invoices/exports?date_from=2027-01-01&date_to=2027-12-31&export_format=csv",
+        "/invoices/exports?date_from=2027-01-01&date_to=2027-12-31&export_format=titres",
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8", url
