@@ -48,6 +48,7 @@ DOCUMENT_COLUMNS = (
     _l("Gross"),
     _l("Paid"),
     _l("Balance"),
+    _l("Overpayment to refund"),
     _l("Status"),
 )
 
@@ -118,6 +119,7 @@ def _document_row(invoice: Invoice) -> list:
         sign * invoice.gross_amount,
         invoice.paid_amount,
         invoice.balance,
+        invoice.refund_due,
         invoice.status_label,
     ]
 

@@ -106,6 +106,17 @@ class PaymentForm(FlaskForm):
         _l("Amount"), rule=POSITIVE_AMOUNT, validators=[InputRequired(message=_l("Enter the amount, for example 120,50."))]
     )
     reference = StringField(_l("Mandat or transfer reference"), validators=[Length(max=100)])
+    # One-time token: the same form sent twice records one payment.
+    form_token = HiddenField()
+
+
+class CancelPaymentForm(FlaskForm):
+    """The reason for cancelling a recorded payment: a rejected mandat, a payment on the wrong invoice."""
+
+    reason = StringField(
+        _l("Reason for cancelling"),
+        validators=[DataRequired(message=_l("Enter the reason for cancelling the payment.")), Length(max=500)],
+    )
 
 
 class PaymentImportForm(FlaskForm):

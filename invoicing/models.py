@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.errors import DomainError
 from app.extensions import db
+from app.formatting import format_money
 from app.money import ZERO, TaxableLine, Totals, compute_totals
 from app.timeutils import UTCDateTime, utcnow
 
@@ -185,8 +186,13 @@ class Invoice(db.Model):
     @property
     def status_label(self) -> str:
         """The status in words, agreeing in French with the document: « Payée » for an invoice
-        (une facture), « Émis » for a credit note (un avoir)."""
-        return document_status_label(self.kind_enum, InvoiceStatus(self.status))
+        (une facture), « Émis » for a credit note (un avoir), then the overpayment to refund, if any."""
+        label = document_status_label(self.kind_enum, InvoiceStatus(self.status))
+        if self.refund_due > 0:
+            return str(
+                _l("%(status)s – overpayment of %(amount)s to refund", status=label, amount=format_money(self.refund_due))
+            )
+        return label
 
     @property
     def is_draft(self) -> bool:
@@ -198,6 +204,19 @@ class Invoice(db.Model):
         if self.is_credit_note:
             return ZERO
         return max(self.gross_amount - self.paid_amount - self.credited_amount, ZERO)
+
+    @property
+    def refund_due(self) -> Decimal:
+        """Overpayment (trop-perçu) that the centrale owes the member: payments plus credit notes
+        beyond the gross amount, as when a credit note cancels a partly paid invoice."""
+        if self.is_credit_note:
+            return ZERO
+        return max(self.paid_amount + self.credited_amount - self.gross_amount, ZERO)
+
+    @property
+    def creditable_amount(self) -> Decimal:
+        """Gross amount that credit notes may still cancel."""
+        return max(self.gross_amount - self.credited_amount, ZERO)
 
     def is_overdue(self, today: date) -> bool:
         return (
@@ -270,7 +289,11 @@ class InvoiceLine(db.Model):
 
 
 class Payment(db.Model):
-    """A payment received for an invoice: a mandat administratif paid by transfer, usually."""
+    """A payment received for an invoice: a mandat administratif paid by transfer, usually.
+
+    A payment recorded by mistake is cancelled, never deleted: the row stays with who
+    cancelled it, when and why, and no longer counts in the invoice's paid amount.
+    """
 
     __tablename__ = "payments"
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
@@ -281,11 +304,21 @@ class Payment(db.Model):
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     # Reference of the mandat or of the bank transfer.
     reference: Mapped[str] = mapped_column(String(100), default="")
+    # One-time token of the payment form that recorded it, so that a form sent twice records once.
+    form_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancellation_reason: Mapped[str] = mapped_column(Text, default="")
 
     invoice: Mapped[Invoice] = relationship(back_populates="payments")
-    created_by: Mapped[User | None] = relationship("User")
+    created_by: Mapped[User | None] = relationship("User", foreign_keys=[created_by_id])
+    cancelled_by: Mapped[User | None] = relationship("User", foreign_keys=[cancelled_by_id])
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
 
 def _committed_status(invoice: Invoice) -> str | None:

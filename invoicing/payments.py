@@ -15,8 +15,9 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
-from app.formatting import format_money
+from app.formatting import format_day, format_exact, format_money
 from app.money import POSITIVE_AMOUNT, ZERO, parse_number, round_amount
+from app.timeutils import today_paris, utcnow
 
 from .models import DocumentKind, Invoice, InvoiceStatus, Payment
 
@@ -45,10 +46,48 @@ def refresh_payment_status(invoice: Invoice) -> None:
         invoice.status = InvoiceStatus.ISSUED.value
 
 
-def record_payment(invoice: Invoice, *, paid_on: date, amount: Decimal, reference: str, actor: User | None) -> Payment:
+def payment_date_problem(invoice: Invoice, paid_on: date, today: date) -> str | None:
+    """Return why ``paid_on`` cannot be the payment date of ``invoice`` (None when it can).
+
+    A payment is received on or after the invoice's issue date, and not after today.
+    """
+    first_day = invoice.issue_date or today
+    if first_day <= paid_on <= today:
+        return None
+    return str(
+        _l(
+            "Payment date %(day)s is outside the allowed range: enter a date from %(first)s "
+            "(issue date of %(number)s) to %(last)s (today).",
+            day=format_day(paid_on),
+            first=format_day(first_day),
+            number=invoice.display_number,
+            last=format_day(today),
+        )
+    )
+
+
+def _lock_invoice(invoice: Invoice) -> Invoice:
+    """Reload the invoice under a row lock, so two payments on it are recorded one after the other."""
+    return db.session.execute(
+        select(Invoice).where(Invoice.id == invoice.id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def record_payment(
+    invoice: Invoice,
+    *,
+    paid_on: date,
+    amount: Decimal,
+    reference: str,
+    actor: User | None,
+    form_token: str | None = None,
+    today: date | None = None,
+) -> Payment:
     """Record a payment on an issued invoice; a partial payment leaves a balance.
 
-    Raises ValidationFailed when the amount is not positive or exceeds the balance.
+    Raises ValidationFailed when the amount is not positive, has more than 2 decimals or
+    exceeds the balance, or when the date is before the invoice's issue date or after
+    ``today`` (Paris time by default).
     """
     if invoice.kind != DocumentKind.INVOICE.value or invoice.status not in PAYABLE_STATUSES:
         raise InvalidTransition(
@@ -59,7 +98,17 @@ def record_payment(invoice: Invoice, *, paid_on: date, amount: Decimal, referenc
         )
     if amount is None or amount <= 0:
         raise ValidationFailed(_l("Amount must be greater than zero, for example 120,50."), field="amount")
-    amount = round_amount(amount)
+    if amount != round_amount(amount):
+        raise ValidationFailed(
+            _l(
+                "Amount %(amount)s has more than 2 decimals: enter it to the cent, for example 120,50.",
+                amount=format_exact(amount),
+            ),
+            field="amount",
+        )
+    date_problem = payment_date_problem(invoice, paid_on, today or today_paris())
+    if date_problem is not None:
+        raise ValidationFailed(date_problem, field="paid_on")
     if amount > invoice.balance:
         raise ValidationFailed(
             _l(
@@ -75,6 +124,7 @@ def record_payment(invoice: Invoice, *, paid_on: date, amount: Decimal, referenc
         paid_on=paid_on,
         amount=amount,
         reference=(reference or "").strip()[:100],
+        form_token=form_token,
         created_by_id=actor.id if actor else None,
     )
     db.session.add(payment)
@@ -82,6 +132,66 @@ def record_payment(invoice: Invoice, *, paid_on: date, amount: Decimal, referenc
     refresh_payment_status(invoice)
     db.session.flush()
     logger.info("Payment of %s recorded on %s (reference %s)", amount, invoice.number, payment.reference)
+    return payment
+
+
+@dataclass(frozen=True)
+class PaymentSubmission:
+    """The outcome of a payment form: the payment, and whether the form had already recorded it."""
+
+    payment: Payment
+    replayed: bool
+
+
+def record_payment_once(invoice: Invoice, form_token: str, **values) -> PaymentSubmission:
+    """Record the payment of a form once, however many times the form is sent.
+
+    The invoice row is locked first (SELECT ... FOR UPDATE on PostgreSQL), so a double click
+    waits for the first request, then finds the payment recorded under the same token and
+    returns it with ``replayed=True``. The unique index on ``form_token`` backs this up.
+    Raises ValidationFailed when the form carries no token (an out-of-date page).
+    """
+    if not form_token:
+        raise ValidationFailed(_l("This form is out of date: reload the invoice page and enter the payment again."))
+    invoice = _lock_invoice(invoice)
+    existing = db.session.scalar(select(Payment).where(Payment.form_token == form_token))
+    if existing is not None:
+        logger.info("Payment form %s sent again for invoice %s: payment %s kept", form_token[:8], invoice.number, existing.id)
+        return PaymentSubmission(payment=existing, replayed=True)
+    return PaymentSubmission(payment=record_payment(invoice, form_token=form_token, **values), replayed=False)
+
+
+def cancel_payment(payment: Payment, actor: User, reason: str) -> Payment:
+    """Cancel a payment recorded by mistake: it stays listed, marked cancelled with who, when
+    and why, and the invoice's paid amount, balance and status are recomputed without it.
+
+    Raises ValidationFailed when the reason is missing and InvalidTransition when the payment
+    is already cancelled.
+    """
+    reason = (reason or "").strip()
+    if payment.is_cancelled:
+        raise InvalidTransition(
+            _l(
+                "The payment of %(amount)s of %(day)s is already cancelled.",
+                amount=format_money(payment.amount),
+                day=format_day(payment.paid_on),
+            )
+        )
+    if not reason:
+        raise ValidationFailed(
+            _l("Reason is missing: say why the payment is cancelled, for example « mandat rejeté »."),
+            field="reason",
+        )
+    invoice = _lock_invoice(payment.invoice)
+    payment.cancelled_at = utcnow()
+    payment.cancelled_by_id = actor.id
+    payment.cancellation_reason = reason[:500]
+    invoice.paid_amount = max(invoice.paid_amount - payment.amount, ZERO)
+    refresh_payment_status(invoice)
+    db.session.flush()
+    logger.info(
+        "Payment %s of %s on %s cancelled by user %s: %s", payment.id, payment.amount, invoice.number, actor.id, reason
+    )
     return payment
 
 
@@ -97,6 +207,22 @@ def overdue_invoices(today: date) -> list[Invoice]:
         .order_by(Invoice.due_date, Invoice.number)
     )
     return [invoice for invoice in candidates if invoice.is_overdue(today)]
+
+
+def invoices_with_refund_due() -> list[Invoice]:
+    """Return the invoices whose payments and credit notes exceed their gross amount, so that
+    the centrale owes the member the difference (trop-perçu), oldest first."""
+    return list(
+        db.session.scalars(
+            select(Invoice)
+            .where(
+                Invoice.kind == DocumentKind.INVOICE.value,
+                Invoice.status != InvoiceStatus.DRAFT.value,
+                Invoice.paid_amount + Invoice.credited_amount > Invoice.gross_amount,
+            )
+            .order_by(Invoice.issue_date, Invoice.number)
+        )
+    )
 
 
 # --- CSV import ---------------------------------------------------------------------------
@@ -252,6 +378,11 @@ def _parse_row(
                 )
             )
         )
+
+    if row.invoice is not None and row.paid_on is not None:
+        date_problem = payment_date_problem(row.invoice, row.paid_on, today_paris())
+        if date_problem is not None:
+            row.errors.append(str(_l("Line %(line)s: %(problem)s", line=line_number, problem=date_problem)))
 
     amount_text = _cell(cells, positions, "amount")
     try:

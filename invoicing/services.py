@@ -36,7 +36,7 @@ from members.models import ChorusRequirement, Member
 from orders.models import Order, OrderLine
 from orders.states import OrderStatus
 
-from . import documents, notifications, settlements
+from . import credit_notes, documents, notifications, settlements
 from .models import (
     SERIES,
     DocumentKind,
@@ -455,15 +455,14 @@ def issue_blockers(invoice: Invoice) -> list[str]:
         problems.append(str(_l("The draft has no line: add at least one line before issuing.")))
     if invoice.is_credit_note:
         credited = invoice.credited_invoice
-        remaining = credited.gross_amount - credited.credited_amount
-        if invoice.totals().gross_amount > remaining:
+        if invoice.totals().gross_amount > credited.creditable_amount:
             problems.append(
                 str(
                     _l(
-                        "The credit note exceeds what remains of invoice %(number)s "
-                        "(%(remaining)s euros): lower its lines.",
+                        "The credit note exceeds what remains creditable on invoice %(number)s "
+                        "(%(remaining)s): lower its lines.",
                         number=credited.number,
-                        remaining=remaining,
+                        remaining=format_money(credited.creditable_amount),
                     )
                 )
             )
@@ -507,20 +506,27 @@ def _lock_draft(invoice_id: int) -> Invoice:
     return invoice
 
 
-def issue_invoice(invoice: Invoice, actor: User, *, issue_date: date | None = None) -> Invoice:
+def issue_invoice(
+    invoice: Invoice, actor: User, *, issue_date: date | None = None, accept_refund: bool = False
+) -> Invoice:
     """Issue a draft invoice or credit note: number, frozen buyer, due date and documents.
 
     The number is taken from the FA or AV series of the issue year in the caller's
     transaction, together with the status change and the stored PDF and XML, so a failure
     (invalid XML, rendering error, rollback) leaves neither a gap nor a duplicate. Raises
     NotInvoiceable, naming what is missing, when the member's billing SIRET or a required
-    Chorus Pro reference is absent.
+    Chorus Pro reference is absent. A credit note that would leave the member overpaid is
+    issued only with ``accept_refund``, else ValidationFailed on the field ``accept_refund``.
     """
     invoice = _lock_draft(invoice.id)
     _require_draft(invoice)
     problems = issue_blockers(invoice)
     if problems:
         raise NotInvoiceable(" ".join(problems))
+    if invoice.is_credit_note:
+        refund_problem = credit_notes.refund_confirmation_problem(invoice, accept_refund)
+        if refund_problem is not None:
+            raise ValidationFailed(refund_problem, field="accept_refund")
 
     # One flush at the end: an autoflush half-way (a lazy load) would store the issued status
     # before the documents, and the immutability check would then reject the documents.
@@ -558,12 +564,18 @@ def _freeze_and_number(invoice: Invoice, actor: User, issue_date: date) -> None:
 
 
 def _apply_credit_note(credit_note: Invoice) -> None:
-    """Lower the credited invoice's balance; a full credit cancels the invoice."""
+    """Lower the credited invoice's balance; a full credit cancels the invoice. What the member
+    paid beyond the gross amount left after credits becomes ``refund_due`` on the invoice."""
     from .payments import refresh_payment_status
 
     credited = credit_note.credited_invoice
     credited.credited_amount = credited.credited_amount + credit_note.gross_amount
     refresh_payment_status(credited)
+    if credited.refund_due > 0:
+        logger.warning(
+            "Credit note %s leaves invoice %s overpaid: %s to refund to member %s",
+            credit_note.number, credited.number, credited.refund_due, credited.member_id,
+        )
 
 
 # --- Credit notes -------------------------------------------------------------------------

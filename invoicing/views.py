@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import secrets
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -16,15 +17,17 @@ from app.auth.roles import Role, roles_required
 from app.einvoicing import EInvoiceInvalid
 from app.errors import DomainError, NotFound
 from app.extensions import db
+from app.formatting import format_money
 from app.templating import allowed_query_args
 from app.timeutils import today_paris
 from members.models import Member
 from orders.campaign_models import Campaign
 from orders.models import Order
 
-from . import exports, payments, services, settlements
+from . import credit_notes, exports, payments, services, settlements
 from .documents import document_filename
 from .forms import (
+    CancelPaymentForm,
     CreateDraftsForm,
     DraftForm,
     ExportForm,
@@ -35,7 +38,7 @@ from .forms import (
     PaymentImportConfirmForm,
     PaymentImportForm,
 )
-from .models import Invoice
+from .models import Invoice, Payment
 
 logger = logging.getLogger(__name__)
 
@@ -121,8 +124,13 @@ def _render_detail(invoice: Invoice, *, status: int = 200, line_form=None, payme
             line_form=line_form or FreeLineForm(formdata=None),
             blockers=services.issue_blockers(invoice),
         )
+    if is_finance and invoice.is_draft and invoice.is_credit_note:
+        context["refund_after_issue"] = credit_notes.refund_after_issue(invoice)
     if is_finance and not invoice.is_draft and not invoice.is_credit_note:
-        context["payment_form"] = payment_form or PaymentForm(formdata=None, paid_on=today_paris())
+        context["payment_form"] = payment_form or PaymentForm(
+            formdata=None, paid_on=today_paris(), form_token=secrets.token_urlsafe(32)
+        )
+        context["cancel_payment_form"] = CancelPaymentForm(formdata=None)
     return render_template("invoicing/detail.html", **context), status
 
 
@@ -302,7 +310,7 @@ def issue(invoice_id: int):
             flash(_("This invoice is already issued (%(number)s).", number=invoice.display_number), "error")
         return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice_id), code=303)
     try:
-        services.issue_invoice(invoice, current_user)
+        services.issue_invoice(invoice, current_user, accept_refund=request.form.get("accept_refund") == "y")
     except DomainError as error:
         db.session.rollback()
         _flash_error(error)
@@ -318,6 +326,21 @@ def issue(invoice_id: int):
     db.session.commit()
     flash(_("%(number)s issued.", number=invoice.number), "success")
     return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice_id))
+
+
+@bp.route("/<int:invoice_id>/cap", methods=["POST"])
+@roles_required(*FINANCE)
+def cap_credit_note(invoice_id: int):
+    credit_note = _draft_or_404(invoice_id)
+    try:
+        gross = credit_notes.cap_to_open_balance(credit_note)
+    except DomainError as error:
+        db.session.rollback()
+        _flash_error(error)
+        return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice_id), code=303)
+    db.session.commit()
+    flash(_("Credit note lowered to the open balance: %(amount)s.", amount=format_money(gross)), "success")
+    return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice_id), code=303)
 
 
 @bp.route("/<int:invoice_id>/credit-note", methods=["POST"])
@@ -395,8 +418,9 @@ def record_payment(invoice_id: int):
     if not form.validate():
         return _render_detail(invoice, status=400, payment_form=form)
     try:
-        payments.record_payment(
+        submission = payments.record_payment_once(
             invoice,
+            form.form_token.data,
             paid_on=form.paid_on.data,
             amount=form.amount.data,
             reference=form.reference.data or "",
@@ -404,14 +428,42 @@ def record_payment(invoice_id: int):
         )
     except DomainError as error:
         db.session.rollback()
-        if error.field == "amount":
-            form.amount.errors = [str(error)]
+        if error.field in ("amount", "paid_on"):
+            form[error.field].errors = [str(error)]
             return _render_detail(invoice, status=400, payment_form=form)
         _flash_error(error)
         return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice_id))
     db.session.commit()
-    flash(_("Payment recorded."), "success")
-    return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice_id))
+    if submission.replayed:
+        flash(_("This payment was already recorded: the form was sent twice, so nothing was added."), "info")
+    else:
+        flash(_("Payment recorded."), "success")
+    return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice_id), code=303)
+
+
+@bp.route("/<int:invoice_id>/payments/<int:payment_id>/cancel", methods=["POST"])
+@roles_required(*FINANCE)
+def cancel_payment(invoice_id: int, payment_id: int):
+    invoice = _invoice_or_404(invoice_id)
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.invoice_id != invoice.id:
+        abort(404)
+    form = CancelPaymentForm()
+    if not form.validate():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+        return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice_id), code=303)
+    try:
+        payments.cancel_payment(payment, current_user, form.reason.data)
+    except DomainError as error:
+        db.session.rollback()
+        _flash_error(error)
+        return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice_id), code=303)
+    db.session.commit()
+    flash(_("Payment cancelled: the balance of %(number)s is %(balance)s.", number=invoice.number,
+            balance=format_money(invoice.balance)), "success")
+    return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice_id), code=303)
 
 
 @bp.route("/payments/import", methods=["GET", "POST"])
@@ -453,7 +505,12 @@ def confirm_payment_import():
 @roles_required(*FINANCE)
 def overdue():
     today = today_paris()
-    return render_template("invoicing/overdue.html", invoices=payments.overdue_invoices(today), today=today)
+    return render_template(
+        "invoicing/overdue.html",
+        invoices=payments.overdue_invoices(today),
+        refunds=payments.invoices_with_refund_due(),
+        today=today,
+    )
 
 
 # --- Exports ------------------------------------------------------------------------------

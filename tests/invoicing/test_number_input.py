@@ -89,7 +89,7 @@ def test_line_amount_too_large_is_refused(login, finance_user, draft):
 )
 def test_payment_amount_names_the_fix(login, finance_user, issued, amount, message):
     response = login(finance_user).post(
-        f"/invoices/{issued.id}/payments", data={"paid_on": today_paris().isoformat(), "amount": amount}
+        f"/invoices/{issued.id}/payments", data={"paid_on": today_paris().isoformat(), "amount": amount, "form_token": "form-1"}
     )
     assert response.status_code == 400
     assert message in page_of(response)
@@ -99,7 +99,7 @@ def test_payment_amount_names_the_fix(login, finance_user, issued, amount, messa
 
 def test_overpayment_shows_balance_in_euros(login, finance_user, issued):
     response = login(finance_user).post(
-        f"/invoices/{issued.id}/payments", data={"paid_on": today_paris().isoformat(), "amount": "5000"}
+        f"/invoices/{issued.id}/payments", data={"paid_on": today_paris().isoformat(), "amount": "5000", "form_token": "form-1"}
     )
     assert f"Le montant 5 000,00 € dépasse le reste à payer de {issued.number} (45,00 €)" in page_of(response)
 
