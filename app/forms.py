@@ -56,7 +56,7 @@ class FrenchDecimalField(Field):
 
     def pre_validate(self, form):
         if self.process_errors:
-            # One message per bad value: the parse error already says what to fix.
+            # One message per bad value: the parse error already names the fix.
             raise StopValidation()
 
 

@@ -1,4 +1,4 @@
-"""Query strings rebuilt into links keep only the parameters a page knows."""
+"""Links rebuilt from a query string keep only the parameters each page reads."""
 
 from __future__ import annotations
 
