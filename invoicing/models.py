@@ -209,6 +209,8 @@ class Invoice(db.Model):
     def refund_due(self) -> Decimal:
         """Overpayment (trop-perçu) that the centrale owes the member: payments plus credit notes
         beyond the gross amount, as when a credit note cancels a partly paid invoice."""
+        # NOTE: paying the overpayment back is not recorded yet, so it stays listed until a
+        # payment is cancelled or the refund is settled outside the application.
         if self.is_credit_note:
             return ZERO
         return max(self.paid_amount + self.credited_amount - self.gross_amount, ZERO)

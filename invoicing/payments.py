@@ -167,6 +167,8 @@ def cancel_payment(payment: Payment, actor: User, reason: str) -> Payment:
 
     Raises ValidationFailed when the reason is missing and InvalidTransition when the payment
     is already cancelled.
+    NOTE: cancelling a payment recorded from Stripe leaves its payment intent marked recorded,
+    so a refund on Stripe must still be made there.
     """
     reason = (reason or "").strip()
     if payment.is_cancelled:
