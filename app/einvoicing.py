@@ -171,6 +171,25 @@ class OrderData:
         return compute_totals(line.taxable() for line in self.lines)
 
 
+def document_lines(lines) -> list[DocumentLine]:
+    """Describe stored order or invoice lines, numbered from 1; each needs the frozen line fields."""
+    return [
+        DocumentLine(
+            line_id=str(index),
+            name=line.name,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            net_amount=line.net_amount,
+            vat_category=line.vat_category,
+            vat_rate=line.vat_rate,
+            unit=line.unit,
+            reference=line.reference,
+            vat_exemption_reason=line.vat_exemption_reason,
+        )
+        for index, line in enumerate(lines, start=1)
+    ]
+
+
 def centrale_party(identity) -> Party:
     """Return the centrale as a seller Party, from app.config's CENTRALE_IDENTITY."""
     return Party(

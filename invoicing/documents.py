@@ -110,21 +110,7 @@ def invoice_data(invoice: Invoice) -> einvoicing.InvoiceData:
         due_date=None if invoice.is_credit_note else invoice.due_date,
         seller=_seller(),
         buyer=_buyer(invoice),
-        lines=[
-            einvoicing.DocumentLine(
-                line_id=str(index),
-                name=line.name,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                net_amount=line.net_amount,
-                vat_category=line.vat_category,
-                vat_rate=line.vat_rate,
-                unit=line.unit,
-                reference=line.reference,
-                vat_exemption_reason=line.vat_exemption_reason,
-            )
-            for index, line in enumerate(invoice.lines, start=1)
-        ],
+        lines=einvoicing.document_lines(invoice.lines),
         payment_terms=terms,
         buyer_reference=invoice.service_code,
         contract_reference=invoice.contract_reference,

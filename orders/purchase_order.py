@@ -171,21 +171,7 @@ def build_order_data(order: Order) -> einvoicing.OrderData:
         issue_date=(order.submitted_at or order.created_at).date(),
         seller=einvoicing.centrale_party(current_app.config["CENTRALE_IDENTITY"]),
         buyer=buyer,
-        lines=[
-            einvoicing.DocumentLine(
-                line_id=str(index),
-                name=line.name,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                net_amount=line.net_amount,
-                vat_category=line.vat_category,
-                vat_rate=line.vat_rate,
-                unit=line.unit,
-                reference=line.reference,
-                vat_exemption_reason=line.vat_exemption_reason,
-            )
-            for index, line in enumerate(order.lines, start=1)
-        ],
+        lines=einvoicing.document_lines(order.lines),
         buyer_reference=order.service_code,
         # Order-X has one contract reference per document; several contracts are listed in a note.
         contract_reference=contract_references[0] if len(contract_references) == 1 else "",
