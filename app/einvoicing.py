@@ -273,7 +273,7 @@ def _write_party(w: _Writer, parent, tag: str, party: Party, *, legal_id_is_sire
 
     The seller gets its SIRET as global identifier (BT-29) and its SIREN as legal
     registration identifier (BT-30). The buyer gets its SIRET as legal registration identifier
-    (BT-47, scheme 0009), which is where Chorus Pro reads it; it then has no global identifier
+    (BT-47, scheme 0009), where Chorus Pro reads it. The buyer has no global identifier,
     because the French CTC rule BR-FR-09 checks a SIRET global identifier against a SIREN
     legal identifier.
     """
@@ -300,7 +300,8 @@ def _write_party(w: _Writer, parent, tag: str, party: Party, *, legal_id_is_sire
         w.sub(registration, "ram:ID", party.vat_number, schemeID="VA")
 
 
-def _write_invoice_line(w: _Writer, parent, line: DocumentLine) -> None:
+def _write_line(w: _Writer, parent, line: DocumentLine, quantity_tag: str = "ram:BilledQuantity") -> None:
+    """Write one trade line item; an invoice bills its quantity, an order requests it."""
     item = w.sub(parent, "ram:IncludedSupplyChainTradeLineItem")
     document = w.sub(item, "ram:AssociatedDocumentLineDocument")
     w.sub(document, "ram:LineID", line.line_id)
@@ -312,7 +313,7 @@ def _write_invoice_line(w: _Writer, parent, line: DocumentLine) -> None:
     price = w.sub(agreement, "ram:NetPriceProductTradePrice")
     w.sub(price, "ram:ChargeAmount", _price(line.unit_price))
     delivery = w.sub(item, "ram:SpecifiedLineTradeDelivery")
-    w.sub(delivery, "ram:BilledQuantity", _quantity(line.quantity), unitCode=_unit_code(line.unit))
+    w.sub(delivery, quantity_tag, _quantity(line.quantity), unitCode=_unit_code(line.unit))
     settlement = w.sub(item, "ram:SpecifiedLineTradeSettlement")
     tax = w.sub(settlement, "ram:ApplicableTradeTax")
     w.sub(tax, "ram:TypeCode", "VAT")
@@ -348,7 +349,7 @@ def build_invoice_xml(invoice: InvoiceData) -> bytes:
 
     transaction = w.sub(root, "rsm:SupplyChainTradeTransaction")
     for line in invoice.lines:
-        _write_invoice_line(w, transaction, line)
+        _write_line(w, transaction, line)
 
     agreement = w.sub(transaction, "ram:ApplicableHeaderTradeAgreement")
     if invoice.buyer_reference:
@@ -457,25 +458,7 @@ def build_order_xml(order: OrderData) -> bytes:
 
     transaction = w.sub(root, "rsm:SupplyChainTradeTransaction")
     for line in order.lines:
-        item = w.sub(transaction, "ram:IncludedSupplyChainTradeLineItem")
-        document = w.sub(item, "ram:AssociatedDocumentLineDocument")
-        w.sub(document, "ram:LineID", line.line_id)
-        product = w.sub(item, "ram:SpecifiedTradeProduct")
-        if line.reference:
-            w.sub(product, "ram:SellerAssignedID", line.reference)
-        w.sub(product, "ram:Name", line.name)
-        agreement = w.sub(item, "ram:SpecifiedLineTradeAgreement")
-        price = w.sub(agreement, "ram:NetPriceProductTradePrice")
-        w.sub(price, "ram:ChargeAmount", _price(line.unit_price))
-        delivery = w.sub(item, "ram:SpecifiedLineTradeDelivery")
-        w.sub(delivery, "ram:RequestedQuantity", _quantity(line.quantity), unitCode=_unit_code(line.unit))
-        settlement = w.sub(item, "ram:SpecifiedLineTradeSettlement")
-        tax = w.sub(settlement, "ram:ApplicableTradeTax")
-        w.sub(tax, "ram:TypeCode", "VAT")
-        w.sub(tax, "ram:CategoryCode", line.vat_category)
-        w.sub(tax, "ram:RateApplicablePercent", _rate(line.vat_rate))
-        summation = w.sub(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation")
-        w.sub(summation, "ram:LineTotalAmount", _amount(line.net_amount))
+        _write_line(w, transaction, line, quantity_tag="ram:RequestedQuantity")
 
     agreement = w.sub(transaction, "ram:ApplicableHeaderTradeAgreement")
     if order.buyer_reference:
@@ -608,7 +591,7 @@ def validate_invoice_xml(xml: bytes, document: str = "invoice") -> None:
     """Check an invoice or credit note XML against the XSD and the schematrons.
 
     Raises EInvoiceInvalid on any failed EN 16931 assertion and on any French CTC assertion
-    flagged fatal or error; other French CTC failures (warnings) are only logged.
+    flagged fatal or error. Other French CTC failures are warnings, which are only logged.
     """
     _check_xsd(xml, "factur-x", "en16931", document)
     errors = [str(rule) for rule in failed_rules(EN16931_SCHEMATRON, xml)]

@@ -353,12 +353,18 @@ def product_tiers(product_id: int):
     return render_template("catalog/manage/tiers.html", product=product, form=form)
 
 
+def _change_product_status(product_id: int, status: ProductStatus) -> Product:
+    """Set a product's status, with its audit row, and commit."""
+    product = _get_or_404(Product, product_id)
+    editing.set_product_status(product, status, user_id=_user_id())
+    db.session.commit()
+    return product
+
+
 @bp.route("/manage/products/<int:product_id>/archive", methods=["POST"])
 @manager_required
 def archive_product(product_id: int):
-    product = _get_or_404(Product, product_id)
-    editing.set_product_status(product, ProductStatus.ARCHIVED, user_id=_user_id())
-    db.session.commit()
+    product = _change_product_status(product_id, ProductStatus.ARCHIVED)
     flash(_("%(name)s is archived: members no longer see it, and orders keep it.", name=product.name), "success")
     return redirect(url_for("catalog.product_detail", product_id=product.id))
 
@@ -366,9 +372,7 @@ def archive_product(product_id: int):
 @bp.route("/manage/products/<int:product_id>/restore", methods=["POST"])
 @manager_required
 def restore_product(product_id: int):
-    product = _get_or_404(Product, product_id)
-    editing.set_product_status(product, ProductStatus.ACTIVE, user_id=_user_id())
-    db.session.commit()
+    product = _change_product_status(product_id, ProductStatus.ACTIVE)
     flash(_("%(name)s is active again.", name=product.name), "success")
     return redirect(url_for("catalog.product_detail", product_id=product.id))
 
@@ -434,8 +438,11 @@ def _load_pending_import(token: str) -> tuple[bytes, str] | None:
 
 
 def _mark_import_applied(token: str) -> None:
-    """Drop the file but keep its metadata marked as applied, so a second confirmation (a
-    double click, the back button) is told the import is done instead of getting a 404."""
+    """Delete the file but keep its metadata marked as applied.
+
+    A second confirmation (a double click, the back button) then gets a message that the import
+    is done, instead of a 404.
+    """
     folder = _pending_folder()
     (folder / f"{token}.bin").unlink(missing_ok=True)
     meta_path = folder / f"{token}.json"

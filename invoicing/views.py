@@ -68,6 +68,22 @@ def _flash_error(error: DomainError) -> None:
     flash(str(error), "error")
 
 
+def _apply_to_draft(invoice_id: int, change, success_message: str):
+    """Run ``change`` on a draft: commit and flash ``success_message``, or roll back and flash the error.
+
+    Either way the user returns to the draft's page.
+    """
+    try:
+        change()
+    except DomainError as error:
+        db.session.rollback()
+        _flash_error(error)
+    else:
+        db.session.commit()
+        flash(success_message, "success")
+    return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice_id))
+
+
 def _flash_form_errors(form) -> None:
     for errors in form.errors.values():
         for error in errors:
@@ -208,8 +224,9 @@ def edit_draft(invoice_id: int):
     if not form.validate():
         _flash_form_errors(form)
         return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice.id))
-    try:
-        services.update_draft(
+    return _apply_to_draft(
+        invoice_id,
+        lambda: services.update_draft(
             invoice,
             subject=form.subject.data or "",
             note=form.note.data or "",
@@ -218,14 +235,9 @@ def edit_draft(invoice_id: int):
             contract_reference=form.contract_reference.data or "",
             period_start=form.period_start.data,
             period_end=form.period_end.data,
-        )
-    except DomainError as error:
-        db.session.rollback()
-        _flash_error(error)
-        return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice_id))
-    db.session.commit()
-    flash(_("Draft saved."), "success")
-    return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice.id))
+        ),
+        _("Draft saved."),
+    )
 
 
 @bp.route("/<int:invoice_id>/lines", methods=["POST"])
@@ -235,8 +247,9 @@ def add_line(invoice_id: int):
     form = FreeLineForm()
     if not form.validate():
         return _render_detail(invoice, status=400, line_form=form)
-    try:
-        services.add_free_line(
+    return _apply_to_draft(
+        invoice_id,
+        lambda: services.add_free_line(
             invoice,
             name=form.name.data,
             quantity=form.quantity.data,
@@ -244,14 +257,9 @@ def add_line(invoice_id: int):
             vat_category=form.vat_category.data,
             vat_rate=form.vat_rate.data or 0,
             vat_exemption_reason=form.vat_exemption_reason.data or "",
-        )
-    except DomainError as error:
-        db.session.rollback()
-        _flash_error(error)
-        return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice_id))
-    db.session.commit()
-    flash(_("Line added."), "success")
-    return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice.id))
+        ),
+        _("Line added."),
+    )
 
 
 @bp.route("/<int:invoice_id>/lines/<int:line_id>", methods=["POST"])
@@ -262,30 +270,22 @@ def change_line(invoice_id: int, line_id: int):
     if not form.validate():
         _flash_form_errors(form)
         return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice.id))
-    try:
-        services.change_draft_line(invoice, line_id, quantity=form.quantity.data, unit_price=form.unit_price.data)
-    except DomainError as error:
-        db.session.rollback()
-        _flash_error(error)
-        return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice_id))
-    db.session.commit()
-    flash(_("Line changed."), "success")
-    return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice.id))
+    return _apply_to_draft(
+        invoice_id,
+        lambda: services.change_draft_line(invoice, line_id, quantity=form.quantity.data, unit_price=form.unit_price.data),
+        _("Line changed."),
+    )
 
 
 @bp.route("/<int:invoice_id>/lines/<int:line_id>/remove", methods=["POST"])
 @roles_required(*FINANCE)
 def remove_line(invoice_id: int, line_id: int):
     invoice = _draft_or_404(invoice_id)
-    try:
-        services.remove_draft_line(invoice, line_id)
-    except DomainError as error:
-        db.session.rollback()
-        _flash_error(error)
-        return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice_id))
-    db.session.commit()
-    flash(_("Line removed."), "success")
-    return redirect(url_for("invoicing.invoice_detail", invoice_id=invoice.id))
+    return _apply_to_draft(
+        invoice_id,
+        lambda: services.remove_draft_line(invoice, line_id),
+        _("Line removed."),
+    )
 
 
 @bp.route("/<int:invoice_id>/delete", methods=["POST"])
@@ -303,7 +303,7 @@ def delete_draft(invoice_id: int):
 def issue(invoice_id: int):
     invoice = _invoice_or_404(invoice_id)
     if not invoice.is_draft:
-        # A second click or the back button: say the document is issued rather than 404.
+        # A second click or the back button gets a message that the document is issued, not a 404.
         if invoice.is_credit_note:
             flash(_("This credit note is already issued (%(number)s).", number=invoice.display_number), "error")
         else:
