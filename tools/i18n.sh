@@ -15,7 +15,7 @@ shift || true
 
 sources_of() {
   if [ "$1" = app ]; then
-    echo "app templates/base.html templates/_form.html templates/accessibility.html templates/auth templates/errors templates/mail templates/admin templates/notifications"
+    echo "app templates/base.html templates/_form.html templates/_pagination.html templates/accessibility.html templates/auth templates/errors templates/mail templates/admin templates/notifications"
   elif [ "$1" = orders ]; then
     # Campaign modules sit in orders/ but their messages live in the reports catalogue.
     echo "$(find orders -name '*.py' ! -name 'campaign*' | sort) templates/orders"
