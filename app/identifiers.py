@@ -1,7 +1,7 @@
 """Validation of French identifiers: SIREN, SIRET, UAI, INSEE commune code and VAT number.
 
 Each validator returns the normalised value or raises ValidationFailed with a French message
-that says which rule failed.
+that names the failed rule.
 """
 
 from __future__ import annotations

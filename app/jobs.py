@@ -4,7 +4,7 @@ A job run is identified by the job's name and its period key, the scheduled fire
 Europe/Paris (``2027-03-28T06:00+02:00``). Before running, a process inserts the JobRun row and
 commits. The unique constraint on (job_name, period_key) makes a second process's insert fail,
 so that process skips the period. A failed run is retried up to ``max_attempts`` times in all,
-by the process that holds it or, once the attempts left the row failed, by the next catch-up.
+by the process running it or, once the attempts left the row failed, by the next catch-up.
 """
 
 from __future__ import annotations

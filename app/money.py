@@ -53,7 +53,7 @@ def vat_amount(base_amount: Decimal, rate: Decimal) -> Decimal:
 
 @dataclass(frozen=True)
 class TaxableLine:
-    """What the totals need of an order or invoice line."""
+    """Fields of an order or invoice line that compute_totals reads."""
 
     net_amount: Decimal
     vat_category: str

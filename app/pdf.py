@@ -33,7 +33,7 @@ def _static_only_fetcher(static_folder: Path):
                 path = Path(url[len("file://"):].split("?")[0]).resolve()
                 if path.is_relative_to(root) and path.is_file():
                     return super().fetch(url, headers)
-            logger.warning("PDF rendering refused to fetch %s", url)
+            logger.warning("PDF rendering blocked a fetch outside the static folder: %s", url)
             raise ForbiddenResource(url)
 
     return StaticOnlyFetcher(allowed_protocols=("file", "data"), allow_redirects=False)

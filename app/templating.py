@@ -1,4 +1,4 @@
-"""Values every template sees: the centrale's identity, the navigation and the locale."""
+"""Values available to every template: the centrale's identity, the navigation and the locale."""
 
 from __future__ import annotations
 

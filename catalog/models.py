@@ -26,7 +26,7 @@ from app.timeutils import UTCDateTime, utcnow
 
 
 class SaleUnit(str, enum.Enum):
-    """What one unit of a product is: the quantity ordered counts these."""
+    """Unit of sale of a product, in which the ordered quantity is counted."""
 
     SCHOOL = "school"
     CLASS = "class"
@@ -54,7 +54,7 @@ SALE_UNIT_SHORT_LABELS = {
 
 
 class SalesMode(str, enum.Enum):
-    """How the centrale sells under a contract."""
+    """Sales mode of the centrale under a contract."""
 
     RESALE = "resale"  # the centrale buys and invoices its members
     INTERMEDIATION = "intermediation"  # the supplier invoices the member directly

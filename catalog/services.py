@@ -19,7 +19,7 @@ from .models import Category, Contract, Product, ProductPrice, ProductStatus, Su
 
 
 class NotOrderable(DomainError):
-    """The product cannot be ordered today; the message says why."""
+    """The product cannot be ordered today. The message gives the reason."""
 
 
 def current_unit_price(product: Product, day: date) -> Decimal:

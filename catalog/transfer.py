@@ -234,6 +234,7 @@ def _read_csv(data: bytes) -> list[FileLine]:
     except UnicodeDecodeError:
         # Excel's "CSV (séparateur : point-virgule)" on Windows saves in Windows-1252.
         text = data.decode("cp1252", errors="replace")
+
     first_line = text.split("\n", 1)[0]
     delimiter = next((candidate for candidate in (";", "\t") if candidate in first_line), None)
     if delimiter is None and "," in first_line:
@@ -244,11 +245,14 @@ def _read_csv(data: bytes) -> list[FileLine]:
                "or import an XLSX file."),
             field="file",
         )
+
     delimiter = delimiter or ";"
+
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = list(reader)
     if not rows:
         raise ValidationFailed(_l("The file is empty: export the catalogue to get a file to fill in."))
+
     positions = _header_keys(rows[0])
     lines = []
     for number, row in enumerate(rows[1:], start=2):
@@ -261,6 +265,7 @@ def _read_csv(data: bytes) -> list[FileLine]:
                 value = value[1:]
             cells[key] = value
         lines.append(FileLine(number, cells))
+
     return lines
 
 

@@ -78,9 +78,9 @@ def _buyer(invoice: Invoice) -> einvoicing.Party:
 def _business_process(invoice: Invoice) -> str:
     """Return the French CTC framework code (BT-23): B1 goods, S1 services, M1 both.
 
-    NOTE: an item sold per unit ("item") counts as goods and every other unit of sale
-    (school, class, pupil account, training day) as a service; a licence sold per item is
-    therefore declared as goods.
+    NOTE: a line sold per item counts as goods, and every other unit of sale (school, class,
+    pupil account, training day) as a service. A licence sold per item is therefore declared
+    as goods.
     """
     kinds = {"goods" if line.unit == "item" else "services" for line in invoice.lines}
     if kinds == {"goods"}:

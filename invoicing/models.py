@@ -349,8 +349,8 @@ def _changed_columns(instance) -> set[str]:
 def _reject_issued_changes(session: Session, flush_context, instances) -> None:
     """Raise IssuedDocumentChanged when a flush would alter an issued document.
 
-    An issued invoice or credit note may only change its payment status fields; its lines
-    can be neither added, changed nor deleted, and the document cannot be deleted.
+    An issued invoice or credit note may only change its payment status fields. Its lines
+    can be neither added, changed nor deleted, and the document itself cannot be deleted.
     """
     for instance in session.dirty:
         if isinstance(instance, Invoice) and _was_issued(instance):

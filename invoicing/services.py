@@ -511,9 +511,9 @@ def issue_invoice(
 ) -> Invoice:
     """Issue a draft invoice or credit note: number, frozen buyer, due date and documents.
 
-    The number is taken from the FA or AV series of the issue year in the caller's
-    transaction, together with the status change and the stored PDF and XML, so a failure
-    (invalid XML, rendering error, rollback) leaves neither a gap nor a duplicate. Raises
+    The number comes from the FA or AV series of the issue year. It is taken in the caller's
+    transaction, together with the status change and the stored PDF and XML. A failure (invalid
+    XML, rendering error, rollback) therefore leaves neither a gap nor a duplicate. Raises
     NotInvoiceable, naming what is missing, when the member's billing SIRET or a required
     Chorus Pro reference is absent. A credit note that would leave the member overpaid is
     issued only with ``accept_refund``, else ValidationFailed on the field ``accept_refund``.
@@ -537,7 +537,7 @@ def issue_invoice(
             _apply_credit_note(invoice)
         settlements.mark_settlements_invoiced(invoice)
     db.session.flush()
-    # The e-mail with the PDF is queued in the issue's transaction.
+    # The e-mail and its PDF join the outbox in this transaction, so they exist only if it commits.
     notifications.notify_document_issued(invoice)
     logger.info("%s %s issued by user %s (gross %s)", invoice.kind, invoice.number, actor.id, invoice.gross_amount)
     return invoice
@@ -637,7 +637,10 @@ def create_credit_note(invoice: Invoice, actor: User, *, note: str = "") -> Invo
 
 
 def can_see_invoice(user: User, invoice: Invoice) -> bool:
-    """Finance and admin see every document; a member sees its own issued documents."""
+    """Return True when ``user`` may view ``invoice``.
+
+    Finance and admin see every document. A member gets only its own issued documents.
+    """
     if user.is_member_side:
         return invoice.member_id == user.member_id and not invoice.is_draft
     return True

@@ -1,4 +1,4 @@
-"""What the centrale keeps of Stripe: events, Checkout Sessions, payment intents, refunds,
+"""Stripe records kept by the centrale: events, Checkout Sessions, payment intents, refunds,
 members' virtual IBANs, bank transfers received on them and the credits left over.
 
 Amounts are Decimal euros like the rest of the invoicing domain; integer cents exist only in

@@ -126,7 +126,8 @@ def invoice_activity(invoice_id: int) -> dict:
 
 @dataclass
 class FinanceOverview:
-    """What finance follows up: failed payments, refunds, credits and unmatched transfers."""
+    """Finance follow-up lists, newest first: failed or cancelled payment intents, refunds,
+    credits and bank transfers."""
 
     failed_intents: list[StripePaymentIntent]
     refunds: list[StripeRefund]

@@ -216,6 +216,7 @@ def _school_kind(row: dict[str, str | None]) -> str:
                 value=establishment_type,
             )
         )
+
     nursery = row.get("Ecole_maternelle") == "1"
     elementary = row.get("Ecole_elementaire") == "1"
     if nursery and elementary:
@@ -224,11 +225,13 @@ def _school_kind(row: dict[str, str | None]) -> str:
         return SchoolKind.MATERNELLE.value
     if elementary:
         return SchoolKind.ELEMENTAIRE.value
+
     nature = (row.get("libelle_nature") or "").upper()
     for word, kind in (("PRIMAIRE", SchoolKind.PRIMAIRE), ("MATERNELLE", SchoolKind.MATERNELLE),
                        ("ELEMENTAIRE", SchoolKind.ELEMENTAIRE)):
         if word in nature:
             return kind.value
+
     raise ValidationFailed(
         _l(
             "The school's level is unknown: Ecole_maternelle and Ecole_elementaire are both 0 "
@@ -262,21 +265,26 @@ def parse_annuaire_row(line: int, row: dict[str, str | None]) -> AnnuaireSchool:
             raise ValidationFailed(
                 _l("The row is cut short: column %(column)s is missing.", column=column)
             )
+
     uai = validate_uai(_required_value(row, "Identifiant_de_l_etablissement"))
     name = _required_value(row, "Nom_etablissement")
     if len(name) > MAX_NAME_LENGTH:
         raise ValidationFailed(
             _l("Nom_etablissement is too long: at most %(max)s characters.", max=MAX_NAME_LENGTH)
         )
+
     kind = _school_kind(row)
     sector = _school_sector(row)
+
     postcode = _required_value(row, "Code_postal")
     if not re.fullmatch(r"\d{5}", postcode):
         raise ValidationFailed(
             _l("Code_postal %(value)s is invalid: a French postcode has 5 digits.", value=postcode)
         )
+
     commune_insee = validate_insee_code(_required_value(row, "Code_commune"))
     commune_name = _required_value(row, "Nom_commune")
+
     identifier = row.get("SIREN_SIRET") or ""
     if not identifier:
         raise ValidationFailed(
@@ -288,7 +296,9 @@ def parse_annuaire_row(line: int, row: dict[str, str | None]) -> AnnuaireSchool:
     else:
         siret = validate_siret(compact)
         siren = siret[:9]
+
     state = _required_value(row, "etat").upper()
+
     return AnnuaireSchool(
         line=line,
         uai=uai,

@@ -37,7 +37,7 @@ MEMBER_KIND_LABELS = {
 
 
 class ChorusRequirement(str, enum.Enum):
-    """Which references Chorus Pro requires on this member's invoices."""
+    """Chorus Pro references required on this member's invoices."""
 
     NONE = "none"
     SERVICE_CODE = "service_code"

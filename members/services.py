@@ -75,7 +75,7 @@ def can_edit_member(user: User) -> bool:
 
 
 def can_edit_school_counts(user: User, school: School) -> bool:
-    """A school's counts are kept by its member's users and by administrators."""
+    """Return True for an administrator or a member-side user of the school's member."""
     if user.has_role(Role.ADMIN):
         return True
     return user.is_member_side and user.member_id == school.member_id

@@ -4,8 +4,8 @@ A member's approver sets the rule. An order whose gross amount (TTC) is strictly
 member's threshold needs the approvals of two different approvers. Neither may be the user who
 placed it. A threshold can be set only while the member has two active approvers. When no
 other approver may give the second approval (an account was deactivated, or the other approver
-placed the order), the first approval is final and the order's history says why. Each approval
-is kept in ``order_approvals`` until the order is submitted again.
+placed the order), the first approval is final. The order's history then records why. Each
+approval is kept in ``order_approvals`` until the order is submitted again.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ CAMPAIGN_STATUS_LABELS = {
 
 
 class AllocationKey(str, enum.Enum):
-    """What a shared cost is split on, counted over the schools each member ordered for."""
+    """Allocation basis of a shared cost, counted over the schools each member ordered for."""
 
     PUPILS = "pupils"
     CLASSES = "classes"
@@ -177,7 +177,7 @@ class CampaignCost(db.Model):
 
 
 class Settlement(db.Model):
-    """What one order owes or is owed at campaign close, for one VAT category and rate.
+    """Amount one order owes or is owed at campaign close, for one VAT category and rate.
 
     ``difference_net`` is final minus provisional: negative for a credit note, positive for a
     complementary invoice. Invoicing turns each row into a document and sets ``invoiced``.

@@ -5,9 +5,9 @@
 - An order placed during the school year it is for pays pro rata of the whole months left:
   a month counts when it starts on the order date or later. An order on 15 January 2027 for
   2026-2027 pays February to August, 7/12 of the yearly price.
-- From RENEWAL_START (1 June by default) the daily renewal job puts, for each subscription of
-  the current year, a renewal line sized on the school's current counts into the buyer's cart
-  for that school, and notifies the buyer, who reviews and submits it.
+- From RENEWAL_START (1 June by default), the daily renewal job handles each subscription of
+  the current year. It puts a renewal line, sized on the school's current counts, into the
+  buyer's cart for that school. It then notifies the buyer, who reviews and submits the cart.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ class Subscription(db.Model):
     months_paid: Mapped[int] = mapped_column(Integer, default=MONTHS_PER_YEAR)
     quantity: Mapped[Decimal] = mapped_column(Numeric(12, 3))
     unit: Mapped[str] = mapped_column(String(20))
-    # The cart that holds this subscription's renewal line for the next school year.
+    # The cart containing this subscription's renewal line for the next school year.
     renewal_order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     renewal_prepared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -253,8 +253,11 @@ def subscriptions_of_member(member_id: int) -> list[Subscription]:
 
 
 def renewal_quantity(product: Product, school: School, previous: Decimal) -> Decimal:
-    """Size a renewal on the school's current counts: pupils for a per-pupil product, classes
-    for a per-class product, 1 per school; other units, or an unknown count, keep ``previous``."""
+    """Size a renewal on the school's current counts.
+
+    A per-pupil product takes the pupil count, a per-class product the class count and a
+    per-school product 1. Other units, and a missing count, keep ``previous``.
+    """
     unit = SaleUnit(product.unit)
     if unit == SaleUnit.PUPIL and school.pupils:
         return Decimal(school.pupils)

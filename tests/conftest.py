@@ -1,7 +1,7 @@
 """Shared fixtures: the app on SQLite or PostgreSQL, a rolled-back transaction per test, logins.
 
-Set TEST_DATABASE_URL to a PostgreSQL URL to run the suite there; its schema is dropped and
-rebuilt by the migrations at the start of the run. Without it, a fresh SQLite file is used.
+Set TEST_DATABASE_URL to a PostgreSQL URL to run the suite there. At the start of the run, its
+schema is dropped and rebuilt by the migrations. Without it, a fresh SQLite file is used.
 """
 
 from __future__ import annotations

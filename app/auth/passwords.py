@@ -18,7 +18,7 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str, password: str) -> bool:
-    """Return True when ``password`` matches; never raises on a malformed hash."""
+    """Return True when ``password`` matches, and False (no exception) for a malformed hash."""
     try:
         return _hasher.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):

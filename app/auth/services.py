@@ -32,7 +32,7 @@ FULL_NAME_MAX_LENGTH = 200
 
 
 class LoginThrottled(ValidationFailed):
-    """Too many failed logins recently; the message says when to try again."""
+    """Too many recent failed logins. The message gives the time to wait before trying again."""
 
 
 def normalise_email(email: str) -> str:

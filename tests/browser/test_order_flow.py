@@ -80,7 +80,7 @@ def test_order_submit_approve_and_pdf(page):
     with page.expect_navigation():
         page.get_by_role("button", name="Soumettre la commande").click()
     heading = page.get_by_role("heading", level=1).inner_text()
-    # The demo data already holds orders, so only the number's form is known in advance.
+    # The demo data already contains orders, so only the number's form is known in advance.
     number = re.search(r"BC-\d{4}-\d{5}", heading).group(0)
     order_url = page.url
     assert_accessible(page)

@@ -1,4 +1,4 @@
-"""Who sees which invoice: members their own, finance all, catalogue managers nothing."""
+"""Who can see which invoice: members their own, finance all, catalogue managers none."""
 
 from datetime import date
 

@@ -155,7 +155,7 @@ def test_settlements_never_invoiced_twice(settled):
     assert states == [SettlementState.INVOICED] * 4
 
 
-def test_issuing_a_copy_of_an_invoiced_settlement_is_blocked(settled):
+def test_invoiced_settlement_copy_blocked(settled):
     documents = settlements.invoice_member_settlements(
         settled.campaign, settled.member, settled.finance, issue_date=SETTLED_ON
     )

@@ -1,4 +1,4 @@
-"""Pages every visitor sees: French by default, the language switch, headers and error pages."""
+"""Pages every visitor can see: French by default, the language switch, headers and error pages."""
 
 import pytest
 
