@@ -17,6 +17,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
+from app.auth.roles import Role
 from app.errors import InvalidTransition, NotFound, ValidationFailed
 from app.extensions import db
 from app.formatting import format_money
@@ -643,7 +644,7 @@ def can_see_invoice(user: User, invoice: Invoice) -> bool:
     """
     if user.is_member_side:
         return invoice.member_id == user.member_id and not invoice.is_draft
-    return True
+    return user.has_role(Role.FINANCE, Role.ADMIN)
 
 
 def get_invoice_for_user(user: User, invoice_id: int) -> Invoice:

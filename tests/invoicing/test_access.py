@@ -88,3 +88,15 @@ def test_finance_issues_through_the_form(invoicing_data, finance_user, login):
     export = client.get("/invoices/exports", query_string={"date_from": "2026-01-01", "date_to": "2026-12-31", "export_format": "csv"})
     assert export.status_code == 200
     assert b"FA-2026-00001" in export.data
+
+
+def test_service_hides_invoice_from_catalog_manager(issued_invoice, factories):
+    from app.errors import NotFound
+
+    manager = factories.user(Role.CATALOG_MANAGER)
+    finance = factories.user(Role.FINANCE)
+
+    assert services.can_see_invoice(finance, issued_invoice) is True
+    assert services.can_see_invoice(manager, issued_invoice) is False
+    with pytest.raises(NotFound):
+        services.get_invoice_for_user(manager, issued_invoice.id)
